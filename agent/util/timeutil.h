@@ -1,0 +1,19 @@
+/*
+ * timeutil.h — clocks and timestamps. Durations use the monotonic clock;
+ * only what is shown to people or stored in objects uses wall time.
+ */
+#ifndef KAIRN_UTIL_TIMEUTIL_H
+#define KAIRN_UTIL_TIMEUTIL_H
+
+#include <stdint.h>
+#include <time.h>
+
+/* Monotonic milliseconds. */
+int64_t time_mono_ms(void);
+/* Writes "2026-01-01T00:00:00Z" (20 chars + NUL) for t. */
+void time_rfc3339(time_t t, char out[32]);
+/* Parses "YYYY-MM-DDTHH:MM:SSZ" (fractional seconds and offsets accepted). */
+int time_parse_rfc3339(const char *s, time_t *out);
+void time_sleep_ms(int64_t ms);
+
+#endif

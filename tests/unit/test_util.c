@@ -1,0 +1,149 @@
+/*
+ * test_util.c — agent/util: error buffer, growable buffer, codecs, JSON paths,
+ * time parsing and atomic writes.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util/buf.h"
+#include "util/codec.h"
+#include "util/err.h"
+#include "util/fsutil.h"
+#include "util/jsonx.h"
+#include "util/timeutil.h"
+
+static void test_kerr_prefix_builds_context_chain(void **state)
+{
+	struct kerr e;
+
+	(void)state;
+	kerr_clear(&e);
+	assert_int_equal(kerr_set(&e, KAIRN_EPARSE, "line %d: bad", 12), KAIRN_EPARSE);
+	kerr_prefix(&e, "apps.yaml");
+	kerr_prefix(&e, "loading manifests");
+	assert_string_equal(e.msg, "loading manifests: apps.yaml: line 12: bad");
+	assert_int_equal(e.code, KAIRN_EPARSE);
+}
+
+static void test_kbuf_grows_and_stays_terminated(void **state)
+{
+	struct kbuf b = { 0 };
+
+	(void)state;
+	for (int i = 0; i < 1000; i++)
+		assert_int_equal(kbuf_printf(&b, "%d,", i), 0);
+	assert_int_equal(strlen(b.data), b.len);
+	assert_memory_equal(b.data, "0,1,2,", 6);
+	kbuf_reset(&b);
+	assert_int_equal(kbuf_put_urlenc(&b, "app in (a,b)"), 0);
+	assert_string_equal(b.data, "app%20in%20%28a%2Cb%29");
+	kbuf_free(&b);
+}
+
+static void test_base64_round_trip_and_rejects_garbage(void **state)
+{
+	size_t n;
+	char *enc = b64_encode("hello\0world", 11);
+	unsigned char *dec;
+
+	(void)state;
+	assert_string_equal(enc, "aGVsbG8Ad29ybGQ=");
+	dec = b64_decode(enc, &n);
+	assert_int_equal(n, 11);
+	assert_memory_equal(dec, "hello\0world", 11);
+	free(dec);
+	free(enc);
+	assert_null(b64_decode("not base64!", &n));
+	dec = b64_decode("YQ==\n", &n);
+	assert_int_equal(n, 1);
+	free(dec);
+}
+
+static void test_sha256_and_hmac_known_vectors(void **state)
+{
+	char hex[65];
+	uint8_t mac[32];
+
+	(void)state;
+	sha256_hex("abc", 3, hex);
+	assert_string_equal(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+	/* RFC 4231 test case 2 */
+	hmac_sha256("Jefe", 4, "what do ya want for nothing?", 28, mac);
+	hex_encode(mac, 32, hex);
+	assert_string_equal(hex, "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+}
+
+static void test_jsonx_paths(void **state)
+{
+	cJSON *o = cJSON_Parse("{\"metadata\":{\"name\":\"web\",\"generation\":3},\"spec\":1}");
+
+	(void)state;
+	assert_string_equal(jsonx_str(o, "metadata.name"), "web");
+	assert_int_equal(jsonx_long(o, "metadata.generation", -1), 3);
+	assert_null(jsonx_get(o, "spec.replicas"));
+	assert_null(jsonx_ensure_obj(o, "spec.replicas"));
+	assert_non_null(jsonx_ensure_obj(o, "status.conditions"));
+	assert_true(cJSON_IsObject(jsonx_get(o, "status.conditions")));
+	cJSON_Delete(o);
+}
+
+static void test_rfc3339_parse_and_format(void **state)
+{
+	time_t t;
+	char buf[32];
+
+	(void)state;
+	assert_int_equal(time_parse_rfc3339("2026-01-01T00:00:00Z", &t), 0);
+	time_rfc3339(t, buf);
+	assert_string_equal(buf, "2026-01-01T00:00:00Z");
+	assert_int_equal(time_parse_rfc3339("2026-01-01T01:00:00.5+01:00", &t), 0);
+	time_rfc3339(t, buf);
+	assert_string_equal(buf, "2026-01-01T00:00:00Z");
+	assert_int_equal(time_parse_rfc3339("yesterday", &t), -1);
+}
+
+static void test_atomic_write_then_read(void **state)
+{
+	char dir[] = "/tmp/kairn-test-XXXXXX";
+	char path[256], *data = NULL;
+	size_t n;
+	struct kerr e;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/a/b/file", dir);
+	assert_int_equal(fs_mkdir_p(dir, 0755, &e), 0);
+	snprintf(path, sizeof(path), "%s/file", dir);
+	assert_int_equal(fs_write_atomic(path, "content", 7, 0644, &e), 0);
+	assert_int_equal(fs_read_all(path, &data, &n, &e), 0);
+	assert_int_equal(n, 7);
+	assert_string_equal(data, "content");
+	free(data);
+	unlink(path);
+	assert_int_equal(fs_read_all(path, &data, &n, &e), KAIRN_ENOTFOUND);
+	assert_non_null(strstr(e.msg, path));
+	rmdir(dir);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_kerr_prefix_builds_context_chain),
+		cmocka_unit_test(test_kbuf_grows_and_stays_terminated),
+		cmocka_unit_test(test_base64_round_trip_and_rejects_garbage),
+		cmocka_unit_test(test_sha256_and_hmac_known_vectors),
+		cmocka_unit_test(test_jsonx_paths),
+		cmocka_unit_test(test_rfc3339_parse_and_format),
+		cmocka_unit_test(test_atomic_write_then_read),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
