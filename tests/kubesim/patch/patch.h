@@ -5,7 +5,7 @@
  * managedFields (fieldsV1) ownership and conflicts.
  *
  * Nothing here touches storage, HTTP or the clock beyond what is passed in;
- * the server (tests/kubesim/*.c) owns objects and calls these.
+ * the server (tests/kubesim/ sources) owns objects and calls these.
  * Every function leaves its inputs unchanged and returns a new object through
  * *out; on failure *out is NULL and e says why (e->code: KAIRN_EINVAL for a
  * malformed patch → 400/422, KAIRN_ECONFLICT for SSA conflicts → 409,
