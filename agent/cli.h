@@ -20,7 +20,7 @@ enum kairn_exit {
 	KAIRN_EXIT_PRUNE_REFUSED = 5 /* a prune guard refused */
 };
 
-enum kairn_output { KAIRN_OUT_TEXT = 0, KAIRN_OUT_JSON };
+enum kairn_output { KAIRN_OUT_TEXT = 0, KAIRN_OUT_JSON, KAIRN_OUT_YAML };
 
 struct kairn_globals {
 	const char *kubeconfig; /* --kubeconfig, else KUBECONFIG, else ~/.kube/config */
@@ -50,7 +50,9 @@ int cli_print_help(const char *cmd);
 
 int cmd_version(int argc, char **argv, const struct kairn_globals *g);
 int cmd_help(int argc, char **argv, const struct kairn_globals *g);
+int cmd_render(int argc, char **argv, const struct kairn_globals *g);
 
 extern const char cmd_version_usage[];
+extern const char cmd_render_usage[];
 
 #endif
