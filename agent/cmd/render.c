@@ -26,27 +26,17 @@ const char cmd_render_usage[] =
 	"  -R, --recursive   also load subdirectories (not those starting with '.')\n"
 	"      --raw         print objects as written (no namespace defaulting)\n";
 
-static int print_set(struct kobj_set *set, int json)
+static int print_set(const struct kobj_set *set, int json)
 {
 	struct kbuf out = { 0 };
+	int rc = manifest_print_set(set, json, &out);
 
-	for (size_t i = 0; i < kobj_set_count(set); i++) {
-		const struct kobj *k = kobj_set_at(set, i);
-		int rc;
-
-		if (!json && i > 0)
-			kbuf_puts(&out, "---\n");
-		rc = json ? manifest_print_json(k->obj, &out) : manifest_print_yaml(k->obj, &out);
-		if (rc) {
-			kbuf_free(&out);
-			fprintf(stderr, "kairn render: out of memory\n");
-			return KAIRN_EXIT_ERROR;
-		}
-	}
-	if (out.len)
+	if (rc)
+		fprintf(stderr, "kairn render: out of memory\n");
+	else if (out.len)
 		fwrite(out.data, 1, out.len, stdout);
 	kbuf_free(&out);
-	return KAIRN_EXIT_OK;
+	return rc ? KAIRN_EXIT_ERROR : KAIRN_EXIT_OK;
 }
 
 static void print_diag(const struct manifest_diag *d)

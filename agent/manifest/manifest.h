@@ -79,6 +79,9 @@ int manifest_default_namespace(struct kobj_set *set, const char *ns, struct mani
  * One object per call; kubectl separates YAML objects with "---". */
 int manifest_print_json(const cJSON *obj, struct kbuf *out);
 int manifest_print_yaml(const cJSON *obj, struct kbuf *out);
+/* Every object of set in order, as kubectl prints several: JSON objects one
+ * after another, YAML documents separated by "---". */
+int manifest_print_set(const struct kobj_set *set, int json, struct kbuf *out);
 
 void manifest_diag_free(struct manifest_diag *d);
 

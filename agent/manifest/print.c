@@ -356,3 +356,18 @@ out:
 	yaml_emitter_delete(&em);
 	return rc;
 }
+
+int manifest_print_set(const struct kobj_set *set, int json, struct kbuf *out)
+{
+	for (size_t i = 0; i < kobj_set_count(set); i++) {
+		const struct kobj *k = kobj_set_at(set, i);
+		int rc;
+
+		if (!json && i > 0 && kbuf_puts(out, "---\n"))
+			return KAIRN_ENOMEM;
+		rc = json ? manifest_print_json(k->obj, out) : manifest_print_yaml(k->obj, out);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
