@@ -352,6 +352,12 @@ int manifest_print_yaml(const cJSON *obj, struct kbuf *out)
 	if (!yaml_stream_end_event_initialize(&ev) || !yaml_emitter_emit(&em, &ev))
 		goto out;
 	rc = yaml_emitter_flush(&em) ? 0 : KAIRN_ENOMEM;
+	/* libyaml ends a document whose last scalar is a "|+" block with "...";
+	 * go-yaml v2 does not. At column 0 it can only be that marker. */
+	if (rc == 0 && out->len >= 5 && memcmp(out->data + out->len - 5, "\n...\n", 5) == 0) {
+		out->len -= 4;
+		out->data[out->len] = '\0';
+	}
 out:
 	yaml_emitter_delete(&em);
 	return rc;

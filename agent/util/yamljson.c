@@ -15,6 +15,7 @@
  */
 #include "yamljson.h"
 #include "buf.h"
+#include "codec.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -492,7 +493,7 @@ int yaml_plain_is_string(const char *s)
 
 	if (resolve_plain(s, &y))
 		return 0;
-	return y.kind == YS_STR && !base60_float(s) && !looks_like_timestamp(s) && strcmp(s, "<<") != 0;
+	return y.kind == YS_STR && !base60_float(s) && !looks_like_timestamp(s);
 }
 
 /* ------------------------------------------------------------------ */
@@ -587,6 +588,75 @@ static void anchor_table_free(struct anchor_table *t)
 }
 
 /* ------------------------------------------------------------------ */
+/* Key index of a large mapping, so duplicate detection stays O(1) per  */
+/* key (cJSON's own lookup is a linear scan: O(n^2) on a hostile file). */
+
+#define KEY_INDEX_FROM 16 /* keys before a map gets an index */
+
+struct key_index {
+	cJSON **slot;
+	size_t cap, n;
+};
+
+static cJSON **key_index_find(struct key_index *x, const char *key)
+{
+	size_t j = str_hash(key) & (x->cap - 1);
+
+	while (x->slot[j] && strcmp(x->slot[j]->string, key) != 0)
+		j = (j + 1) & (x->cap - 1);
+	return &x->slot[j];
+}
+
+static int key_index_put(struct key_index *x, cJSON *item)
+{
+	cJSON **s;
+
+	if ((x->n + 1) * 2 > x->cap) {
+		struct key_index bigger = { calloc(x->cap * 2, sizeof(cJSON *)), x->cap * 2, 0 };
+
+		if (!bigger.slot)
+			return KAIRN_ENOMEM;
+		for (size_t i = 0; i < x->cap; i++)
+			if (x->slot[i])
+				*key_index_find(&bigger, x->slot[i]->string) = x->slot[i];
+		bigger.n = x->n;
+		free(x->slot);
+		*x = bigger;
+	}
+	s = key_index_find(x, item->string);
+	if (!*s)
+		x->n++;
+	*s = item;
+	return 0;
+}
+
+static void key_index_free(struct key_index *x)
+{
+	if (x) {
+		free(x->slot);
+		free(x);
+	}
+}
+
+/* Builds the index of map's members. */
+static struct key_index *key_index_build(const cJSON *map)
+{
+	struct key_index *x = calloc(1, sizeof(*x));
+
+	if (!x || !(x->slot = calloc(64, sizeof(cJSON *)))) {
+		free(x);
+		return NULL;
+	}
+	x->cap = 64;
+	for (cJSON *c = map->child; c; c = c->next)
+		if (key_index_put(x, c)) {
+			key_index_free(x);
+			return NULL;
+		}
+	return x;
+}
+
+/* ------------------------------------------------------------------ */
 /* The builder: libyaml events -> cJSON with an explicit stack.         */
 
 struct frame {
@@ -600,6 +670,8 @@ struct frame {
 	char *anchor;
 	size_t size;           /* nodes below */
 	int height;
+	size_t nkeys;
+	struct key_index *idx; /* map with many keys: key -> member, else NULL */
 };
 
 struct builder {
@@ -660,10 +732,11 @@ static void bury(struct builder *b, cJSON *node)
 
 /* Sets map[key] = node; a key seen before is replaced (go-yaml: last one
  * wins) and, when both were written explicitly, reported as a warning. */
-static int map_set(struct builder *b, cJSON *map, const char *key, cJSON *node, int line, int col,
-		   int merged)
+static int map_set(struct builder *b, struct frame *f, const char *key, cJSON *node, int line,
+		   int col, int merged)
 {
-	cJSON *old = cJSON_GetObjectItemCaseSensitive(map, key);
+	cJSON *old = f->idx ? *key_index_find(f->idx, key)
+			    : cJSON_GetObjectItemCaseSensitive(f->node, key);
 
 	if (old) {
 		const struct ypos_ent *op = ypos_get(b->pos, old);
@@ -673,19 +746,26 @@ static int map_set(struct builder *b, cJSON *map, const char *key, cJSON *node, 
 
 			kbuf_printf(&w, "%s:%d:%d: duplicate key \"%s\" (first at line %d:%d); the last one wins",
 				    b->name, line, col, key, op->line, op->col);
-			if (!w.data || add_warning(b->warn, kbuf_steal(&w)))
+			if (!w.data || add_warning(b->warn, kbuf_steal(&w))) {
+				cJSON_Delete(node);
 				return b_nomem(b);
+			}
 		}
-		bury(b, cJSON_DetachItemViaPointer(map, old));
+		bury(b, cJSON_DetachItemViaPointer(f->node, old));
+	} else {
+		f->nkeys++;
 	}
-	if (!cJSON_AddItemToObject(map, key, node)) {
+	if (!cJSON_AddItemToObject(f->node, key, node)) {
 		cJSON_Delete(node);
 		return b_nomem(b);
 	}
+	if (f->idx ? key_index_put(f->idx, node) != 0
+		   : f->nkeys > KEY_INDEX_FROM && !(f->idx = key_index_build(f->node)))
+		return b_nomem(b);
 	return ypos_put(b->pos, node, line, col, merged) ? b_nomem(b) : 0;
 }
 
-static int merge_one(struct builder *b, cJSON *map, const cJSON *src, int line, int col)
+static int merge_one(struct builder *b, struct frame *f, const cJSON *src, int line, int col)
 {
 	for (const cJSON *c = src->child; c; c = c->next) {
 		cJSON *copy = cJSON_Duplicate(c, 1);
@@ -693,7 +773,7 @@ static int merge_one(struct builder *b, cJSON *map, const cJSON *src, int line, 
 
 		if (!copy)
 			return b_nomem(b);
-		if ((rc = map_set(b, map, c->string, copy, line, col, 1)))
+		if ((rc = map_set(b, f, c->string, copy, line, col, 1)))
 			return rc;
 	}
 	return 0;
@@ -711,7 +791,7 @@ static int merge_into(struct builder *b, struct frame *f, const cJSON *src, size
 		return b_err(b, f->key_line, f->key_col, "too much alias expansion (more than %d copied nodes)",
 			     YAML_ALIAS_BUDGET);
 	if (cJSON_IsObject(src))
-		return merge_one(b, f->node, src, f->key_line, f->key_col);
+		return merge_one(b, f, src, f->key_line, f->key_col);
 	if (!cJSON_IsArray(src))
 		return b_err(b, f->key_line, f->key_col,
 			     "merge key \"<<\" needs a mapping or a list of mappings");
@@ -720,7 +800,7 @@ static int merge_into(struct builder *b, struct frame *f, const cJSON *src, size
 			return b_err(b, f->key_line, f->key_col,
 				     "merge key \"<<\" needs a mapping or a list of mappings");
 	for (int i = cJSON_GetArraySize(src) - 1; i >= 0 && rc == 0; i--)
-		rc = merge_one(b, f->node, cJSON_GetArrayItem(src, i), f->key_line, f->key_col);
+		rc = merge_one(b, f, cJSON_GetArrayItem(src, i), f->key_line, f->key_col);
 	return rc;
 }
 
@@ -750,7 +830,7 @@ static int attach(struct builder *b, cJSON *node, int line, int col, size_t size
 		rc = merge_into(b, f, node, size);
 		bury(b, node);
 	} else {
-		rc = map_set(b, f->node, f->key, node, f->key_line, f->key_col, 0);
+		rc = map_set(b, f, f->key, node, f->key_line, f->key_col, 0);
 	}
 	free(f->key);
 	f->key = NULL;
@@ -881,10 +961,51 @@ static int expecting_key(struct builder *b)
 	return f && f->is_map && !f->key && !f->key_merge;
 }
 
-static int on_scalar(struct builder *b, const yaml_event_t *ev, int line, int col)
+/* Well-formed UTF-8 (no overlongs, no surrogates, <= U+10FFFF). */
+static int utf8_valid(const unsigned char *p, size_t n)
 {
-	const char *text = (const char *)ev->data.scalar.value;
-	const char *anchor = (const char *)ev->data.scalar.anchor;
+	for (size_t i = 0; i < n;) {
+		unsigned c = p[i];
+		size_t k = c < 0x80 ? 0 : (c & 0xe0) == 0xc0 ? 1 : (c & 0xf0) == 0xe0 ? 2 : (c & 0xf8) == 0xf0 ? 3 : 9;
+		unsigned long cp;
+
+		if (k == 9 || i + k >= n + (k == 0))
+			return 0;
+		cp = k ? c & (0x3f >> k) : c;
+		for (size_t j = 1; j <= k; j++) {
+			if ((p[i + j] & 0xc0) != 0x80)
+				return 0;
+			cp = (cp << 6) | (p[i + j] & 0x3f);
+		}
+		if ((k == 1 && cp < 0x80) || (k == 2 && cp < 0x800) || (k == 3 && cp < 0x10000) ||
+		    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+			return 0;
+		i += k + 1;
+	}
+	return 1;
+}
+
+/* !!binary: go-yaml hands kubectl the decoded bytes as a string. Only text
+ * survives JSON unchanged, so anything else is refused, not mangled. */
+static int binary_text(struct builder *b, const char *b64, int line, int col, char **out)
+{
+	size_t n;
+	unsigned char *d = b64_decode(b64, &n);
+
+	if (!d)
+		return b_err(b, line, col, "!!binary value is not valid base64");
+	if (memchr(d, '\0', n) || !utf8_valid(d, n)) {
+		free(d);
+		return b_err(b, line, col, "!!binary data is not UTF-8 text (JSON cannot carry it)");
+	}
+	*out = (char *)d;
+	return 0;
+}
+
+/* The scalar event ev whose text (decoded for !!binary) is text. */
+static int on_scalar_text(struct builder *b, const yaml_event_t *ev, const char *text,
+			  const char *anchor, int line, int col)
+{
 	struct yscalar s;
 	cJSON *node;
 	int rc;
@@ -917,6 +1038,24 @@ static int on_scalar(struct builder *b, const yaml_event_t *ev, int line, int co
 		return 0;
 	}
 	return key_from_scalar(b, &s, text, line, col, &f->key);
+}
+
+static int on_scalar(struct builder *b, const yaml_event_t *ev, int line, int col)
+{
+	const char *text = (const char *)ev->data.scalar.value;
+	const char *anchor = (const char *)ev->data.scalar.anchor;
+	const char *tag = (const char *)ev->data.scalar.tag;
+	char *decoded = NULL;
+	int rc;
+
+	if (tag && strcmp(tag, TAG_PREFIX "binary") == 0) {
+		if ((rc = binary_text(b, text, line, col, &decoded)))
+			return rc;
+		text = decoded;
+	}
+	rc = on_scalar_text(b, ev, text, anchor, line, col);
+	free(decoded);
+	return rc;
 }
 
 static int on_collection_start(struct builder *b, const yaml_event_t *ev, int is_map, int line,
@@ -967,6 +1106,7 @@ static int on_collection_end(struct builder *b)
 	int rc;
 
 	free(f.key); /* libyaml always pairs keys and values; defensive */
+	key_index_free(f.idx);
 	if (f.anchor) {
 		a = anchor_find(&b->anchors, f.anchor);
 		if (a && a->gen == f.anchor_gen) { /* not redefined inside itself */
@@ -1022,6 +1162,7 @@ static void builder_release(struct builder *b)
 		cJSON_Delete(f->node);
 		free(f->key);
 		free(f->anchor);
+		key_index_free(f->idx);
 	}
 	free(b->st);
 	cJSON_Delete(b->grave);

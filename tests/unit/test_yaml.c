@@ -214,6 +214,14 @@ static void test_explicit_tags(void **state)
 	assert_fails("a: !!int abc\n", "!!int");
 }
 
+static void test_binary_tag_is_decoded_to_text(void **state)
+{
+	(void)state;
+	assert_decodes("a: !!binary aGVsbG8=\n", "{\"a\":\"hello\"}");
+	assert_fails("a: !!binary AP8=\n", "not UTF-8 text");
+	assert_fails("a: !!binary '***'\n", "not valid base64");
+}
+
 /* ---- keys ---- */
 
 static void test_keys_are_stringified(void **state)
@@ -330,6 +338,27 @@ static void test_deep_nesting_fails_without_overflow(void **state)
 	kbuf_free(&y);
 }
 
+static void test_huge_mapping_decodes_in_linear_time(void **state)
+{
+	struct kbuf y = { 0 };
+	struct ydoc_list l;
+	struct kerr e;
+	clock_t t0 = clock();
+
+	(void)state;
+	for (int i = 0; i < 200000; i++)
+		kbuf_printf(&y, "k%d: %d\n", i, i);
+	kbuf_puts(&y, "k77: again\n");
+	assert_int_equal(yaml_decode_all(y.data, y.len, "t.yaml", &l, &e), 0);
+	assert_int_equal(cJSON_GetArraySize(l.docs[0].root), 200000);
+	assert_string_equal(cJSON_GetObjectItem(l.docs[0].root, "k77")->valuestring, "again");
+	assert_int_equal(l.nwarnings, 1);
+	assert_non_null(strstr(l.warnings[0], "t.yaml:200001:1: duplicate key \"k77\" (first at line 78:1)"));
+	assert_true((double)(clock() - t0) / CLOCKS_PER_SEC < 5.0);
+	ydoc_list_free(&l);
+	kbuf_free(&y);
+}
+
 /* ---- files ---- */
 
 static void test_yaml_directive_is_error(void **state)
@@ -413,6 +442,7 @@ int main(void)
 		cmocka_unit_test(test_nulls),
 		cmocka_unit_test(test_large_integers_are_exact),
 		cmocka_unit_test(test_explicit_tags),
+		cmocka_unit_test(test_binary_tag_is_decoded_to_text),
 		cmocka_unit_test(test_keys_are_stringified),
 		cmocka_unit_test(test_null_and_uint64_keys_are_errors),
 		cmocka_unit_test(test_duplicate_key_last_wins_with_warning),
@@ -424,6 +454,7 @@ int main(void)
 		cmocka_unit_test(test_alias_survives_duplicate_key_replacement),
 		cmocka_unit_test(test_billion_laughs_fails_fast),
 		cmocka_unit_test(test_deep_nesting_fails_without_overflow),
+		cmocka_unit_test(test_huge_mapping_decodes_in_linear_time),
 		cmocka_unit_test(test_yaml_directive_is_error),
 		cmocka_unit_test(test_bom_utf8_and_utf16le_accepted),
 		cmocka_unit_test(test_crlf_accepted_cr_only_rejected),
