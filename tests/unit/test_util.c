@@ -110,6 +110,24 @@ static void test_rfc3339_parse_and_format(void **state)
 	assert_int_equal(time_parse_rfc3339("yesterday", &t), -1);
 }
 
+static void test_duration_parse_go_style(void **state)
+{
+	int64_t ms;
+
+	(void)state;
+	assert_int_equal(time_parse_duration_ms("90s", &ms), 0);
+	assert_int_equal(ms, 90000);
+	assert_int_equal(time_parse_duration_ms("1h30m", &ms), 0);
+	assert_int_equal(ms, 5400000);
+	assert_int_equal(time_parse_duration_ms("250ms", &ms), 0);
+	assert_int_equal(ms, 250);
+	assert_int_equal(time_parse_duration_ms("30", &ms), 0);
+	assert_int_equal(ms, 30000);
+	assert_int_equal(time_parse_duration_ms("10 minutes", &ms), -1);
+	assert_int_equal(time_parse_duration_ms("-5s", &ms), -1);
+	assert_int_equal(time_parse_duration_ms("", &ms), -1);
+}
+
 static void test_atomic_write_then_read(void **state)
 {
 	char dir[] = "/tmp/kairn-test-XXXXXX";
@@ -142,6 +160,7 @@ int main(void)
 		cmocka_unit_test(test_sha256_and_hmac_known_vectors),
 		cmocka_unit_test(test_jsonx_paths),
 		cmocka_unit_test(test_rfc3339_parse_and_format),
+		cmocka_unit_test(test_duration_parse_go_style),
 		cmocka_unit_test(test_atomic_write_then_read),
 	};
 
