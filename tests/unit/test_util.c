@@ -19,6 +19,7 @@
 #include "util/fsutil.h"
 #include "util/jsonx.h"
 #include "util/timeutil.h"
+#include "util/strmap.h"
 
 static void test_kerr_prefix_builds_context_chain(void **state)
 {
@@ -151,6 +152,42 @@ static void test_atomic_write_then_read(void **state)
 	rmdir(dir);
 }
 
+static void test_strmap_put_get_delete_many(void **state)
+{
+	struct strmap *m = strmap_new();
+	char key[64];
+	void *old;
+	size_t n = 0, i = 0;
+	const char *k;
+	void *v;
+
+	(void)state;
+	for (long j = 0; j < 20000; j++) {
+		snprintf(key, sizeof(key), "apps/StatefulSet/titan-cells/cell-%ld", j);
+		assert_int_equal(strmap_put(m, key, (void *)(j + 1), &old), 0);
+		assert_null(old);
+	}
+	assert_int_equal(strmap_len(m), 20000);
+	assert_int_equal(strmap_put(m, "apps/StatefulSet/titan-cells/cell-7", (void *)99, &old), 0);
+	assert_ptr_equal(old, (void *)8);
+	/* delete every other key, then check the rest are all still reachable */
+	for (long j = 0; j < 20000; j += 2) {
+		snprintf(key, sizeof(key), "apps/StatefulSet/titan-cells/cell-%ld", j);
+		assert_non_null(strmap_del(m, key));
+	}
+	assert_null(strmap_del(m, "nope"));
+	for (long j = 1; j < 20000; j += 2) {
+		snprintf(key, sizeof(key), "apps/StatefulSet/titan-cells/cell-%ld", j);
+		assert_non_null(strmap_get(m, key));
+	}
+	snprintf(key, sizeof(key), "apps/StatefulSet/titan-cells/cell-%d", 4);
+	assert_null(strmap_get(m, key));
+	while (strmap_next(m, &i, &k, &v))
+		n++;
+	assert_int_equal(n, 10000);
+	strmap_free(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -162,6 +199,7 @@ int main(void)
 		cmocka_unit_test(test_rfc3339_parse_and_format),
 		cmocka_unit_test(test_duration_parse_go_style),
 		cmocka_unit_test(test_atomic_write_then_read),
+		cmocka_unit_test(test_strmap_put_get_delete_many),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
