@@ -96,6 +96,28 @@ static void test_jsonx_paths(void **state)
 	cJSON_Delete(o);
 }
 
+static void test_json_pointer_get_and_remove(void **state)
+{
+	cJSON *o = cJSON_Parse("{\"spec\":{\"replicas\":3,\"c\":[{\"image\":\"a\"},{\"image\":\"b\"}]},"
+			       "\"metadata\":{\"annotations\":{\"a/b\":\"x\",\"t~\":\"y\"}}}");
+
+	(void)state;
+	assert_int_equal(jsonx_pointer_get(o, "/spec/replicas")->valueint, 3);
+	assert_string_equal(jsonx_pointer_get(o, "/spec/c/1/image")->valuestring, "b");
+	assert_string_equal(jsonx_pointer_get(o, "/metadata/annotations/a~1b")->valuestring, "x");
+	assert_string_equal(jsonx_pointer_get(o, "/metadata/annotations/t~0")->valuestring, "y");
+	assert_null(jsonx_pointer_get(o, "/spec/c/9"));
+	assert_null(jsonx_pointer_get(o, "spec"));
+	assert_ptr_equal(jsonx_pointer_get(o, ""), o);
+	assert_int_equal(jsonx_pointer_remove(o, "/spec/replicas"), 1);
+	assert_null(jsonx_pointer_get(o, "/spec/replicas"));
+	assert_int_equal(jsonx_pointer_remove(o, "/spec/replicas"), 0);
+	assert_int_equal(jsonx_pointer_remove(o, "/spec/c/0"), 1);
+	assert_string_equal(jsonx_pointer_get(o, "/spec/c/0/image")->valuestring, "b");
+	assert_int_equal(jsonx_pointer_remove(o, "/metadata/annotations/a~1b"), 1);
+	cJSON_Delete(o);
+}
+
 static void test_rfc3339_parse_and_format(void **state)
 {
 	time_t t;
@@ -196,6 +218,7 @@ int main(void)
 		cmocka_unit_test(test_base64_round_trip_and_rejects_garbage),
 		cmocka_unit_test(test_sha256_and_hmac_known_vectors),
 		cmocka_unit_test(test_jsonx_paths),
+		cmocka_unit_test(test_json_pointer_get_and_remove),
 		cmocka_unit_test(test_rfc3339_parse_and_format),
 		cmocka_unit_test(test_duration_parse_go_style),
 		cmocka_unit_test(test_atomic_write_then_read),
