@@ -27,6 +27,7 @@
 #include "hooks/run.h"
 #include "kube/kube.h"
 #include "sync/diff.h"
+#include "sync/guard.h"
 #include "sync/inventory.h"
 #include "sync/order.h"
 #include "util/buf.h"
@@ -75,6 +76,7 @@ struct sync_entry {
 	cJSON *live;       /* as listed; NULL when absent */
 	struct sync_diff_result diff;
 	struct sync_order_key order;
+	int inventory_keep; /* a prune candidate not pruned now that must stay listed */
 	/* execution */
 	int done;          /* the write happened (or was not needed) */
 	char *error;       /* why it failed */
