@@ -3,7 +3,7 @@
  * known_hosts file (sshd(8) "SSH_KNOWN_HOSTS FILE FORMAT").
  *
  * Supported: plain and hashed ("|1|salt|hash", HMAC-SHA1) host names,
- * comma-separated patterns with * and ? wildcards and ! negation,
+ * comma-separated patterns with * and ? wildcards (literal brackets) and ! negation,
  * "[host]:port" for ports other than 22, @revoked. @cert-authority lines are
  * skipped (kairn does not verify host certificates). The file is read fresh
  * on every check, so rotating it needs no restart.
@@ -15,7 +15,7 @@
 #include "util/err.h"
 #include "util/fsutil.h"
 
-#include <fnmatch.h>
+#include <ctype.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <stdio.h>
@@ -54,6 +54,25 @@ out:
 	return ok;
 }
 
+/* OpenSSH host patterns know only '*' and '?' (no [classes]: "[host]:port"
+ * is literal), and compare case-insensitively. */
+static int pattern_matches(const char *p, const char *s)
+{
+	for (; *p; p++, s++) {
+		if (*p == '*') {
+			for (;; s++) {
+				if (pattern_matches(p + 1, s))
+					return 1;
+				if (!*s)
+					return 0;
+			}
+		}
+		if (!*s || (*p != '?' && tolower((unsigned char)*p) != tolower((unsigned char)*s)))
+			return 0;
+	}
+	return *s == '\0';
+}
+
 /* The host field of one line against name ("host" or "[host]:port"). A
  * negated pattern that matches vetoes the line. */
 static int host_field_matches(char *field, const char *name)
@@ -66,7 +85,7 @@ static int host_field_matches(char *field, const char *name)
 	for (char *p = strtok_r(field, ",", &save); p; p = strtok_r(NULL, ",", &save)) {
 		int neg = *p == '!';
 
-		if (fnmatch(neg ? p + 1 : p, name, FNM_CASEFOLD) == 0) {
+		if (pattern_matches(neg ? p + 1 : p, name)) {
 			if (neg)
 				return 0;
 			matched = 1;
