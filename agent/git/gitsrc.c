@@ -130,6 +130,7 @@ int git_source_open(struct git_source **out, const struct git_source_opts *o, st
 	struct git_source *s;
 	char hash[65];
 	struct kbuf b = { 0 };
+	char *cache = NULL;
 	int oom = 0, rc;
 
 	*out = NULL;
@@ -160,7 +161,15 @@ int git_source_open(struct git_source **out, const struct git_source_opts *o, st
 	s->passphrase = dup_or_null(o->auth.ssh_passphrase, &oom);
 	s->known_hosts = dup_or_null(o->auth.known_hosts_path, &oom);
 	sha256_hex(o->url, strlen(o->url), hash);
-	if (kbuf_printf(&b, "%s/%.16s", o->cache_dir, hash) || !(s->dir = kbuf_steal(&b)) ||
+	/* Absolute, because libgit2 takes a relative checkout target as
+	 * relative to the repository, not to our working directory. */
+	if ((rc = fs_mkdir_p(o->cache_dir, 0700, e)))
+		goto fail;
+	if (!(cache = realpath(o->cache_dir, NULL))) {
+		rc = kerr_set(e, KAIRN_EIO, "cache %s: %s", o->cache_dir, strerror(errno));
+		goto fail;
+	}
+	if (kbuf_printf(&b, "%s/%.16s", cache, hash) || !(s->dir = kbuf_steal(&b)) ||
 	    kbuf_printf(&b, "%s/repo.git", s->dir) || !(s->repo_path = kbuf_steal(&b)) || oom) {
 		rc = kerr_set(e, KAIRN_ENOMEM, "out of memory");
 		goto fail;
@@ -170,9 +179,11 @@ int git_source_open(struct git_source **out, const struct git_source_opts *o, st
 	s->timeout_sec = o->timeout_sec > 0 ? o->timeout_sec : GIT_SOURCE_DEFAULT_TIMEOUT;
 	if ((rc = fs_mkdir_p(s->dir, 0700, e)) || (rc = init_cache_repo(s, e)))
 		goto fail;
+	free(cache);
 	*out = s;
 	return 0;
 fail:
+	free(cache);
 	kbuf_free(&b);
 	git_source_free(s);
 	return rc;
