@@ -187,7 +187,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		return MHD_YES;
 	}
 	if (!authorised(srv, c))
-		return reply(c, 401, "", 1);
+		return reply(c, 401, "authentication required\n", 1);
 	/* MHD parsed the query; git only ever sends "service". */
 	q = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "service");
 	kbuf_printf(&query, "%s%s", q ? "service=" : "", q ? q : "");
