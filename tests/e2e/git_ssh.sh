@@ -36,3 +36,12 @@ expect_fail "host key mismatch" "host key for 127.0.0.1:$SSH_PORT does not match
 
 kairn_fetch "$T/out" "$T/err" --repo "$URL" --ssh-key "$T/client_key" --known-hosts "$T/wrong_known_hosts" --insecure-ignore-host-key --cache-dir "$T/cache"
 expect_ok "insecure-ignore-host-key"
+
+# An encrypted key, its passphrase from a file.
+ssh-keygen -q -t ed25519 -N 'open sesame' -f "$T/locked_key"
+cat "$T/locked_key.pub" >> "$T/authorized_keys"
+printf 'open sesame\n' > "$T/passphrase"
+kairn_fetch "$T/out" "$T/err" --repo "$URL" --ssh-key "$T/locked_key" --ssh-passphrase-file "$T/passphrase" --known-hosts "$T/known_hosts" --cache-dir "$T/cache"
+expect_ok "encrypted key with passphrase"
+grep -rq "open sesame" "$T/out" "$T/err" && fail "passphrase leaked"
+pass "passphrase never printed"
