@@ -39,6 +39,7 @@ const char cmd_source_usage[] =
 	"      --ssh-passphrase-file F    its passphrase (also $KAIRN_GIT_SSH_PASSPHRASE)\n"
 	"      --known-hosts F            known_hosts file (default ~/.ssh/known_hosts)\n"
 	"      --insecure-ignore-host-key accept any SSH host key\n"
+	"      --ca-file F                PEM CA bundle trusted for HTTPS besides the system's\n"
 	"      --timeout SEC              fetch deadline (default 120)\n";
 
 /* A secret from a file flag, else from an environment variable. */
@@ -79,7 +80,7 @@ static void print_revision(const struct git_revision *r, const struct kairn_glob
 }
 
 enum { O_REPO = 1, O_REF, O_PATH, O_CACHE, O_USER, O_TOKEN, O_PASSWORD, O_KEY, O_PASSPHRASE,
-       O_KNOWN, O_INSECURE, O_TIMEOUT };
+       O_KNOWN, O_INSECURE, O_TIMEOUT, O_CA };
 
 int cmd_source(int argc, char **argv, const struct kairn_globals *g)
 {
@@ -96,6 +97,7 @@ int cmd_source(int argc, char **argv, const struct kairn_globals *g)
 		{ "known-hosts", required_argument, NULL, O_KNOWN },
 		{ "insecure-ignore-host-key", no_argument, NULL, O_INSECURE },
 		{ "timeout", required_argument, NULL, O_TIMEOUT },
+		{ "ca-file", required_argument, NULL, O_CA },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -128,6 +130,7 @@ int cmd_source(int argc, char **argv, const struct kairn_globals *g)
 		case O_PASSPHRASE: passphrase_file = optarg; break;
 		case O_KNOWN: o.auth.known_hosts_path = optarg; break;
 		case O_INSECURE: o.auth.insecure_ignore_host_key = 1; break;
+		case O_CA: o.auth.ca_file = optarg; break;
 		case O_TIMEOUT:
 			o.timeout_sec = (int)strtol(optarg, &end, 10);
 			if (*optarg == '\0' || *end != '\0' || o.timeout_sec <= 0)

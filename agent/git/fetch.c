@@ -95,10 +95,25 @@ static int certificate_cb(git_cert *cert, int valid, const char *host, void *pay
 	const char *kh = a->known_hosts_path;
 	char def[4096];
 
-	(void)valid;
-	(void)host;
+	if (cert->cert_type == GIT_CERT_X509) {
+		const git_cert_x509 *x = (const git_cert_x509 *)cert;
+
+		if (valid)
+			return 0; /* trusted by the system CAs */
+		if (!a->ca_file) {
+			kerr_set(&c->why, KAIRN_ETLS,
+				 "fetch %s: TLS certificate of %s is not trusted by the system CAs "
+				 "(use --ca-file for a private CA)", c->job->redacted_url, host);
+			return GIT_ECERTIFICATE;
+		}
+		if (git_tls_verify_der(a->ca_file, host, x->data, x->len, &c->why)) {
+			kerr_prefix(&c->why, "fetch %s", c->job->redacted_url);
+			return GIT_ECERTIFICATE;
+		}
+		return 0;
+	}
 	if (cert->cert_type != GIT_CERT_HOSTKEY_LIBSSH2)
-		return GIT_PASSTHROUGH; /* TLS: libgit2 verifies against the system CAs */
+		return GIT_PASSTHROUGH;
 	if (a->insecure_ignore_host_key)
 		return 0;
 	hk = (const git_cert_hostkey *)cert;

@@ -3,7 +3,8 @@
  *
  * fetch.c runs one fetch in a child process under a deadline; known_hosts.c
  * checks an SSH host key against an OpenSSH known_hosts file; url.c splits
- * the few URL facts the module needs. Nothing here is used outside agent/git.
+ * the few URL facts the module needs; tls_verify.c trusts HTTPS servers by
+ * a CA file. Nothing here is used outside agent/git.
  */
 #ifndef KAIRN_GIT_INTERNAL_H
 #define KAIRN_GIT_INTERNAL_H
@@ -46,5 +47,10 @@ int git_fetch_run(const struct git_fetch_job *job, struct kerr *e);
  * the host is unknown, its key changed, or the key is revoked. */
 int git_known_hosts_check(const char *known_hosts_path, const char *host, int port,
 			  const unsigned char *key, size_t keylen, struct kerr *e);
+
+/* Returns 0 if the DER certificate der chains to a certificate in ca_file and
+ * names host; otherwise KAIRN_ETLS saying why. */
+int git_tls_verify_der(const char *ca_file, const char *host, const unsigned char *der,
+		       size_t len, struct kerr *e);
 
 #endif

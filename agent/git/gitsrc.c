@@ -33,7 +33,7 @@
 
 struct git_source {
 	char *url, *ref, *path;
-	char *user, *password, *ssh_key, *passphrase, *known_hosts;
+	char *user, *password, *ssh_key, *passphrase, *known_hosts, *ca_file;
 	struct git_source_auth auth; /* points into the copies above */
 	struct git_url_info where;
 	char shown[512];             /* the URL without credentials */
@@ -152,6 +152,10 @@ int git_source_open(struct git_source **out, const struct git_source_opts *o, st
 		rc = kerr_set(e, KAIRN_EINVAL, "ssh key %s: %s", o->auth.ssh_key_path, strerror(errno));
 		goto fail;
 	}
+	if (o->auth.ca_file && access(o->auth.ca_file, R_OK) != 0) {
+		rc = kerr_set(e, KAIRN_EINVAL, "CA file %s: %s", o->auth.ca_file, strerror(errno));
+		goto fail;
+	}
 	s->url = dup_or_null(o->url, &oom);
 	s->ref = dup_or_null(o->ref ? o->ref : "HEAD", &oom);
 	s->path = dup_or_null(o->path ? o->path : "", &oom);
@@ -160,6 +164,7 @@ int git_source_open(struct git_source **out, const struct git_source_opts *o, st
 	s->ssh_key = dup_or_null(o->auth.ssh_key_path, &oom);
 	s->passphrase = dup_or_null(o->auth.ssh_passphrase, &oom);
 	s->known_hosts = dup_or_null(o->auth.known_hosts_path, &oom);
+	s->ca_file = dup_or_null(o->auth.ca_file, &oom);
 	sha256_hex(o->url, strlen(o->url), hash);
 	/* Absolute, because libgit2 takes a relative checkout target as
 	 * relative to the repository, not to our working directory. */
@@ -175,7 +180,7 @@ int git_source_open(struct git_source **out, const struct git_source_opts *o, st
 		goto fail;
 	}
 	s->auth = (struct git_source_auth){ s->user, s->password, s->ssh_key, s->passphrase,
-					    s->known_hosts, o->auth.insecure_ignore_host_key };
+					    s->known_hosts, o->auth.insecure_ignore_host_key, s->ca_file };
 	s->timeout_sec = o->timeout_sec > 0 ? o->timeout_sec : GIT_SOURCE_DEFAULT_TIMEOUT;
 	if ((rc = fs_mkdir_p(s->dir, 0700, e)) || (rc = init_cache_repo(s, e)))
 		goto fail;
@@ -201,6 +206,7 @@ void git_source_free(struct git_source *s)
 	free(s->ssh_key);
 	git_secret_free(s->passphrase);
 	free(s->known_hosts);
+	free(s->ca_file);
 	free(s->dir);
 	free(s->repo_path);
 	if (s->libgit2_initialised)

@@ -70,6 +70,7 @@ struct git_source_auth {
 	const char *ssh_passphrase;   /* NULL if the key is not encrypted */
 	const char *known_hosts_path; /* NULL = $HOME/.ssh/known_hosts */
 	int insecure_ignore_host_key; /* accept any SSH host key (tests, first use) */
+	const char *ca_file;          /* HTTPS: PEM CAs trusted besides the system's */
 };
 
 struct git_source_opts {

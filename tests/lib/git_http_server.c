@@ -4,6 +4,7 @@
  * token as the password.
  *
  *   git_http_server --root DIR --port-file F [--user U] --password P
+ *                   [--tls-cert PEM --tls-key PEM]
  *
  * Binds a free port, writes it to F (atomically) once it listens, serves
  * until SIGTERM/SIGINT. Requests without valid credentials get 401 with a
@@ -221,9 +222,13 @@ int main(int argc, char **argv)
 					      { "port-file", required_argument, NULL, 'p' },
 					      { "user", required_argument, NULL, 'u' },
 					      { "password", required_argument, NULL, 'w' },
+					      { "tls-cert", required_argument, NULL, 'c' },
+					      { "tls-key", required_argument, NULL, 'k' },
 					      { 0 } };
 	struct server srv = { .user = "*" };
-	const char *port_file = NULL;
+	const char *port_file = NULL, *cert_file = NULL, *key_file = NULL;
+	char *cert = NULL, *key = NULL;
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION;
 	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	struct MHD_Daemon *d;
 	const union MHD_DaemonInfo *info;
@@ -238,6 +243,8 @@ int main(int argc, char **argv)
 		case 'p': port_file = optarg; break;
 		case 'u': srv.user = optarg; break;
 		case 'w': srv.password = optarg; break;
+		case 'c': cert_file = optarg; break;
+		case 'k': key_file = optarg; break;
 		default: return 2;
 		}
 	}
@@ -249,9 +256,18 @@ int main(int argc, char **argv)
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION, 0, NULL,
-			     NULL, handle, &srv, MHD_OPTION_SOCK_ADDR, &a, MHD_OPTION_NOTIFY_COMPLETED,
-			     completed, NULL, MHD_OPTION_END);
+	if (cert_file && key_file) {
+		if (fs_read_all(cert_file, &cert, NULL, &e) || fs_read_all(key_file, &key, NULL, &e)) {
+			fprintf(stderr, "git_http_server: %s\n", e.msg);
+			return 1;
+		}
+		flags |= MHD_USE_TLS;
+	}
+	/* Without TLS the option list ends before the two HTTPS options. */
+	d = MHD_start_daemon(flags, 0, NULL, NULL, handle, &srv, MHD_OPTION_SOCK_ADDR, &a,
+			     MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
+			     cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, cert,
+			     MHD_OPTION_HTTPS_MEM_KEY, key, MHD_OPTION_END);
 	if (!d) {
 		fprintf(stderr, "git_http_server: cannot start\n");
 		return 1;
@@ -265,5 +281,7 @@ int main(int argc, char **argv)
 	}
 	sigwait(&set, &sig);
 	MHD_stop_daemon(d);
+	free(cert);
+	free(key);
 	return 0;
 }

@@ -104,13 +104,13 @@ start_git_daemon() {
   wait_port "$GIT_DAEMON_PORT"
 }
 
-# start_http_backend ROOT USER PASSWORD: git http-backend behind Basic auth;
-# sets HTTP_PORT.
+# start_http_backend ROOT USER PASSWORD [TLS flags...]: git http-backend
+# behind Basic auth; sets HTTP_PORT.
 start_http_backend() {
   local bin="$KAIRN_BUILD_DIR/tests/lib/git_http_server"
   [ -x "$bin" ] || fail "missing $bin (build the tests)"
   rm -f "$T/http.port"
-  "$bin" --root "$1" --user "$2" --password "$3" --port-file "$T/http.port" 2>"$T/http.log" &
+  "$bin" --root "$1" --user "$2" --password "$3" --port-file "$T/http.port" "${@:4}" 2>"$T/http.log" &
   GIT_SERVER_PIDS+=($!)
   for _ in $(seq 1 100); do [ -s "$T/http.port" ] && break; sleep 0.1; done
   HTTP_PORT=$(cat "$T/http.port")
@@ -148,4 +148,17 @@ CONF
   GIT_SERVER_PIDS+=($!)
   wait_port "$SSH_PORT"
   echo "[127.0.0.1]:$SSH_PORT $(cut -d' ' -f1,2 "$T/host_key.pub")" > "$T/known_hosts"
+}
+
+# make_tls NAME SAN: a CA ($T/NAME-ca.pem) and a server certificate
+# ($T/NAME.pem, key $T/NAME.key) it signed for subjectAltName SAN.
+make_tls() {
+  local n=$1
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+    -subj "/CN=kairn test CA $n" -keyout "$T/$n-ca.key" -out "$T/$n-ca.pem" 2>/dev/null
+  openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=kairn test server" \
+    -keyout "$T/$n.key" -out "$T/$n.csr" 2>/dev/null
+  printf 'subjectAltName=%s\n' "$2" > "$T/$n.ext"
+  openssl x509 -req -in "$T/$n.csr" -CA "$T/$n-ca.pem" -CAkey "$T/$n-ca.key" -CAcreateserial \
+    -days 2 -extfile "$T/$n.ext" -out "$T/$n.pem" 2>/dev/null
 }
