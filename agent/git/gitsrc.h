@@ -41,9 +41,18 @@
  * SHA already in the cache skips the fetch (commits are immutable). Annotated
  * tags are peeled to their commit.
  *
+ * Sources on the same URL share one cache (and its `current`); a checkout
+ * returned by a sync stays on disk at least until the sync after the next
+ * one on that URL, so load it before syncing that URL twice more.
+ *
  * Transports: https:// and http:// (token or user/password), ssh:// and
  * scp-like user@host:path (private key file, known_hosts checked by kairn),
- * git:// (anonymous), file:// and local paths. Shallow clones are not
+ * git:// (anonymous), file:// and local paths. HTTP credentials are sent
+ * preemptively as Basic auth (libgit2 1.5 mis-handles its retry after a 401
+ * with a body) and, so that they can never reach another host, a source with
+ * HTTP credentials does not follow redirects: give the final URL. HTTPS is
+ * verified against the system CAs, or auth.ca_file for a private CA.
+ * Shallow clones are not
  * supported by libgit2 1.5 (depth arrived in 1.7): the first fetch downloads
  * the full history of every branch and tag.
  *

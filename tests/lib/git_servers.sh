@@ -41,14 +41,15 @@ free_port() {
   return 1
 }
 
-# Waits up to 10 s for something to accept on 127.0.0.1:$1.
+# Waits up to 10 s for something to accept on 127.0.0.1:$1; on failure shows
+# the server's log $2.
 wait_port() {
   local i
   for i in $(seq 1 100); do
     if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
     sleep 0.1
   done
-  fail "nothing listens on 127.0.0.1:$1"
+  fail "nothing listens on 127.0.0.1:$1: $(cat "${2:-/dev/null}" 2>/dev/null)"
 }
 
 # make_origin DIR: a working repo with deploy/app.yaml on main, tag v1, and a
@@ -101,7 +102,7 @@ start_git_daemon() {
   git daemon --listen=127.0.0.1 --port="$GIT_DAEMON_PORT" --base-path="$1" --export-all \
     --reuseaddr "$1" 2>"$T/git-daemon.log" &
   GIT_SERVER_PIDS+=($!)
-  wait_port "$GIT_DAEMON_PORT"
+  wait_port "$GIT_DAEMON_PORT" "$T/git-daemon.log"
 }
 
 # start_http_backend ROOT USER PASSWORD [TLS flags...]: git http-backend
@@ -113,8 +114,8 @@ start_http_backend() {
   "$bin" --root "$1" --user "$2" --password "$3" --port-file "$T/http.port" "${@:4}" 2>"$T/http.log" &
   GIT_SERVER_PIDS+=($!)
   for _ in $(seq 1 100); do [ -s "$T/http.port" ] && break; sleep 0.1; done
-  HTTP_PORT=$(cat "$T/http.port")
-  wait_port "$HTTP_PORT"
+  HTTP_PORT=$(cat "$T/http.port" 2>/dev/null) || fail "http server did not start: $(cat "$T/http.log")"
+  wait_port "$HTTP_PORT" "$T/http.log"
 }
 
 # start_sshd: sshd -D on a free port with its own ed25519 host key, letting
@@ -146,7 +147,7 @@ AllowUsers $(id -un)
 CONF
   "$sshd" -D -e -f "$T/sshd_config" 2>"$T/sshd.log" &
   GIT_SERVER_PIDS+=($!)
-  wait_port "$SSH_PORT"
+  wait_port "$SSH_PORT" "$T/sshd.log"
   echo "[127.0.0.1]:$SSH_PORT $(cut -d' ' -f1,2 "$T/host_key.pub")" > "$T/known_hosts"
 }
 
