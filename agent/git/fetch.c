@@ -186,6 +186,7 @@ static int fetch_now(const struct git_fetch_job *job, struct kerr *e)
 	git_strarray refspecs = { specs, 2 };
 	struct fetch_ctx c = { .job = job };
 	git_remote_callbacks cb;
+	git_remote_create_options ro;
 	git_fetch_options fo;
 	git_repository *repo = NULL;
 	git_remote *remote = NULL;
@@ -214,22 +215,28 @@ static int fetch_now(const struct git_fetch_job *job, struct kerr *e)
 		c.secret_attempts = 1; /* a 401 now means "refused" */
 	}
 
-	if ((g = git_repository_open_bare(&repo, job->repo_path)) < 0 ||
-	    (g = git_remote_create_anonymous(&remote, repo, job->url)) < 0 ||
+	if ((g = git_repository_open_bare(&repo, job->repo_path)) < 0)
+		goto fail;
+	/* An anonymous remote (no URL with credentials in the cache's config).
+	 * url.*.insteadOf is not applied: the URL fetched is the URL given, and
+	 * libgit2 1.5 leaks pcre2 match data while scanning for it. */
+	git_remote_create_options_init(&ro, GIT_REMOTE_CREATE_OPTIONS_VERSION);
+	ro.repository = repo;
+	ro.flags = GIT_REMOTE_CREATE_SKIP_INSTEADOF;
+	if ((g = git_remote_create_with_opts(&remote, job->url, &ro)) < 0 ||
 	    (g = git_remote_connect(remote, GIT_DIRECTION_FETCH, &cb, NULL, &headers)) < 0 ||
-	    (g = git_remote_download(remote, &refspecs, &fo)) < 0) {
-		rc = classify(&c, g, e);
-		goto out;
-	}
+	    (g = git_remote_download(remote, &refspecs, &fo)) < 0)
+		goto fail;
 	/* HEAD of the cache = the remote's default branch ("HEAD" as a ref). */
 	if (git_remote_default_branch(&head, remote) == 0 &&
-	    (g = git_repository_set_head(repo, head.ptr)) < 0) {
-		rc = classify(&c, g, e);
-		goto out;
-	}
+	    (g = git_repository_set_head(repo, head.ptr)) < 0)
+		goto fail;
 	if ((g = git_remote_update_tips(remote, &cb, 0, GIT_REMOTE_DOWNLOAD_TAGS_NONE, "kairn fetch")) < 0 ||
 	    (g = git_remote_prune(remote, &cb)) < 0)
-		rc = classify(&c, g, e);
+		goto fail;
+	goto out;
+fail:
+	rc = classify(&c, g, e);
 out:
 	git_buf_dispose(&head);
 	git_secret_free(auth_header);
