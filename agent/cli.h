@@ -50,7 +50,9 @@ int cli_print_help(const char *cmd);
 
 int cmd_version(int argc, char **argv, const struct kairn_globals *g);
 int cmd_help(int argc, char **argv, const struct kairn_globals *g);
+int cmd_source(int argc, char **argv, const struct kairn_globals *g);
 
 extern const char cmd_version_usage[];
+extern const char cmd_source_usage[];
 
 #endif

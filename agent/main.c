@@ -17,6 +17,7 @@
 
 static const struct kairn_command commands[] = {
 	{ "version", cmd_version, "Print version, commit and library versions", cmd_version_usage },
+	{ "source", cmd_source, "Fetch a Git source and check out a commit", cmd_source_usage },
 	{ "help", cmd_help, "Show help for kairn or a command", NULL },
 	{ NULL, NULL, NULL, NULL },
 };
