@@ -7,6 +7,8 @@
  */
 #include "sync.h"
 #include "util/jsonx.h"
+#include "util/textdiff.h"
+#include "util/yamlemit.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -158,4 +160,64 @@ cJSON *sync_report_json(const struct sync_plan *p, const struct sync_outcome *o,
 	for (size_t i = 0; i < p->n_warnings; i++)
 		cJSON_AddItemToArray(warn, cJSON_CreateString(p->warnings[i]));
 	return r;
+}
+
+/* Secret values never reach a terminal or a CI log: both sides show "***",
+ * marked (before)/(after) when the value changes, as kubectl diff does. */
+static void mask_secret(cJSON *mine, const cJSON *other, const char *tag)
+{
+	static const char *const maps[] = { "data", "stringData" };
+
+	for (size_t i = 0; i < 2; i++) {
+		cJSON *m = cJSON_GetObjectItemCaseSensitive(mine, maps[i]), *v;
+		const cJSON *o = cJSON_GetObjectItemCaseSensitive(other, maps[i]);
+
+		cJSON_ArrayForEach(v, m) {
+			const cJSON *ov = cJSON_GetObjectItemCaseSensitive(o, v->string);
+			char masked[32];
+
+			snprintf(masked, sizeof(masked), "***%s", cJSON_Compare(v, ov, 1) ? "" : tag);
+			cJSON_ReplaceItemViaPointer(m, v, cJSON_CreateString(masked));
+		}
+	}
+}
+
+int sync_entry_diff_text(const struct sync_entry *en, struct kbuf *out)
+{
+	struct kbuf a = { 0 }, b = { 0 }, la = { 0 }, lb = { 0 };
+	cJSON *live = NULL, *want = NULL;
+	int rc = KAIRN_ENOMEM;
+
+	if (en->action != SYNC_CREATE && en->action != SYNC_UPDATE && en->action != SYNC_PRUNE)
+		return 0;
+	want = en->desired ? cJSON_Duplicate(en->desired, 1) : NULL;
+	live = en->live ? (want ? sync_project_live(want, en->live) : cJSON_Duplicate(en->live, 1)) : NULL;
+	if (live && !want) {
+		/* prune: show what goes, without the server's bookkeeping */
+		cJSON *meta = jsonx_get(live, "metadata");
+
+		cJSON_DeleteItemFromObjectCaseSensitive(meta, "managedFields");
+		cJSON_DeleteItemFromObjectCaseSensitive(live, "status");
+	}
+	if (strcmp(en->kind, "Secret") == 0 && en->api_version && strcmp(en->api_version, "v1") == 0) {
+		if (live)
+			mask_secret(live, want, " (before)");
+		if (want)
+			mask_secret(want, en->live, " (after)");
+	}
+	if ((live && yaml_emit(live, &a)) || (want && yaml_emit(want, &b)))
+		goto out;
+	if (kbuf_printf(&la, "live/%s%s%s/%s", en->kind, en->ns ? "/" : "", en->ns ? en->ns : "", en->name) ||
+	    kbuf_printf(&lb, "git/%s%s%s/%s", en->kind, en->ns ? "/" : "", en->ns ? en->ns : "", en->name))
+		goto out;
+	rc = text_diff_unified(a.data ? a.data : "", b.data ? b.data : "", live ? la.data : "/dev/null",
+			       want ? lb.data : "/dev/null", out);
+out:
+	cJSON_Delete(live);
+	cJSON_Delete(want);
+	kbuf_free(&a);
+	kbuf_free(&b);
+	kbuf_free(&la);
+	kbuf_free(&lb);
+	return rc;
 }

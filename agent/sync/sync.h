@@ -47,6 +47,7 @@ struct sync_opts {
 	const char *default_ns;    /* namespace for namespaced objects without one */
 	const char *commit;        /* Git commit being synced (recorded) */
 	int prune;                 /* delete what Git dropped (default on in the CLI) */
+	int dry_run;               /* execute sends dryRun=All writes only: no hooks, no inventory */
 	struct prune_limits prune_limits;
 	int64_t crd_wait_ms;       /* how long to wait for a CRD to be Established; 60000 */
 	struct hook_run_opts hooks;
@@ -127,5 +128,9 @@ void sync_plan_free(struct sync_plan *p);
 int sync_report_text(const struct sync_plan *p, const struct sync_outcome *o, int dry_run,
 		     int verbose, struct kbuf *out);
 cJSON *sync_report_json(const struct sync_plan *p, const struct sync_outcome *o, int dry_run);
+
+/* A unified diff of one entry: live (only the fields Git sets) against what
+ * would be applied, as YAML, Secret values masked. Nothing for unchanged. */
+int sync_entry_diff_text(const struct sync_entry *en, struct kbuf *out);
 
 #endif
