@@ -90,26 +90,3 @@ int backup_filter_resource(const struct backup_filter *f, const char *group, con
 		return 1;
 	return backup_filter_all_namespaces(f);
 }
-
-int backup_resource_qualifies(const cJSON *r)
-{
-	const cJSON *name = cJSON_GetObjectItemCaseSensitive(r, "name");
-	const cJSON *verbs = cJSON_GetObjectItemCaseSensitive(r, "verbs"), *v;
-	int have = 0;
-
-	if (!cJSON_IsString(name) || strchr(name->valuestring, '/'))
-		return 0;
-	cJSON_ArrayForEach(v, verbs) {
-		if (!cJSON_IsString(v))
-			continue;
-		if (strcmp(v->valuestring, "list") == 0)
-			have |= 1;
-		else if (strcmp(v->valuestring, "create") == 0)
-			have |= 2;
-		else if (strcmp(v->valuestring, "get") == 0)
-			have |= 4;
-		else if (strcmp(v->valuestring, "delete") == 0)
-			have |= 8;
-	}
-	return have == 15;
-}

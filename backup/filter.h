@@ -3,8 +3,8 @@
  * namespace and resource include/exclude lists (globs allowed; excludes win;
  * an empty include list means everything), Velero's rule for cluster-scoped
  * resources (includeClusterResources unset: only when every namespace is
- * included), which discovered resources qualify at all (verbs list, create,
- * get and delete; no subresources), and the default exclusions.
+ * included), and the default exclusions. (Which discovered types qualify at
+ * all — verbs list, create, get and delete — is collect.c's check.)
  */
 #ifndef KAIRN_BACKUP_FILTER_H
 #define KAIRN_BACKUP_FILTER_H
@@ -28,8 +28,5 @@ int backup_filter_all_namespaces(const struct backup_filter *f);
 /* 1 if the resource type is taken. group "" = core. */
 int backup_filter_resource(const struct backup_filter *f, const char *group, const char *resource,
 			   const char *kind, int namespaced);
-
-/* 1 if a discovery APIResource entry ({name, verbs, ...}) can be backed up. */
-int backup_resource_qualifies(const cJSON *api_resource);
 
 #endif

@@ -70,21 +70,6 @@ static void test_volume_snapshots_excluded_by_default(void **state)
 	assert_true(backup_filter_resource(&explicit_, "snapshot.storage.k8s.io", "volumesnapshots", "VolumeSnapshot", 1));
 }
 
-static void test_resource_qualifies_needs_four_verbs_and_no_subresource(void **state)
-{
-	cJSON *ok = cJSON_Parse("{\"name\":\"configmaps\",\"verbs\":[\"create\",\"delete\",\"get\",\"list\",\"watch\"]}");
-	cJSON *sub = cJSON_Parse("{\"name\":\"deployments/scale\",\"verbs\":[\"create\",\"delete\",\"get\",\"list\"]}");
-	cJSON *ro = cJSON_Parse("{\"name\":\"componentstatuses\",\"verbs\":[\"get\",\"list\"]}");
-
-	(void)state;
-	assert_true(backup_resource_qualifies(ok));
-	assert_false(backup_resource_qualifies(sub));
-	assert_false(backup_resource_qualifies(ro));
-	cJSON_Delete(ok);
-	cJSON_Delete(sub);
-	cJSON_Delete(ro);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -92,7 +77,6 @@ int main(void)
 		cmocka_unit_test(test_cluster_scoped_only_when_all_namespaces_unless_told),
 		cmocka_unit_test(test_resource_names_plural_qualified_or_kind),
 		cmocka_unit_test(test_volume_snapshots_excluded_by_default),
-		cmocka_unit_test(test_resource_qualifies_needs_four_verbs_and_no_subresource),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
