@@ -339,6 +339,12 @@ int restore_sanitize(cJSON *obj, const char *gr, const struct restore_opts *o, s
 		 strcmp(gr, "clusterrolebindings.rbac.authorization.k8s.io") == 0)
 		remap_subjects(obj, o);
 
+	if (strcmp(gr, "namespaces") == 0) {
+		const char *name = jsonx_str(meta, "name");
+
+		if (name && restore_map_namespace(o, name) != name)
+			jsonx_set(meta, "name", cJSON_CreateString(restore_map_namespace(o, name)));
+	}
 	ns = jsonx_str(meta, "namespace");
 	if (ns && restore_map_namespace(o, ns) != ns)
 		jsonx_set(meta, "namespace", cJSON_CreateString(restore_map_namespace(o, ns)));
