@@ -18,6 +18,7 @@
 static const struct kairn_command commands[] = {
 	{ "version", cmd_version, "Print version, commit and library versions", cmd_version_usage },
 	{ "source", cmd_source, "Fetch a Git source and check out a commit", cmd_source_usage },
+	{ "render", cmd_render, "Load, validate and print the manifests of a directory", cmd_render_usage },
 	{ "help", cmd_help, "Show help for kairn or a command", NULL },
 	{ NULL, NULL, NULL, NULL },
 };
@@ -133,6 +134,8 @@ static int apply_global(const struct global_flag *f, const char *v, struct kairn
 			g->output = KAIRN_OUT_JSON;
 		else if (strcmp(v, "text") == 0)
 			g->output = KAIRN_OUT_TEXT;
+		else if (strcmp(v, "yaml") == 0)
+			g->output = KAIRN_OUT_YAML;
 		else
 			return cli_usage_error(NULL, "--output: \"%s\" is not text or json", v);
 		break;

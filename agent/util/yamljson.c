@@ -185,7 +185,7 @@ static void format_exp(struct kbuf *b, const char *digits, int nd, int exp, int 
 }
 
 /* Go: json.Marshal(float64). */
-static int go_json_float(double d, struct kbuf *b)
+int yaml_go_json_number(double d, struct kbuf *b)
 {
 	char digits[32];
 	double a = fabs(d);
@@ -203,15 +203,16 @@ static int go_json_float(double d, struct kbuf *b)
 	return b->data ? 0 : KAIRN_ENOMEM;
 }
 
-/* Go: strconv.FormatFloat(f, 'g', -1, 32), used by sigs.k8s.io/yaml for keys. */
-static int go_float32_key(double d, struct kbuf *b)
+/* Go: strconv.FormatFloat(f, 'g', -1, bits); sigs.k8s.io/yaml stringifies
+ * float keys with bits 32, go-yaml prints float values with bits 64. */
+int yaml_go_float_g(double d, int bits, struct kbuf *b)
 {
 	char digits[32];
 	int exp, nd;
 
 	if (d == 0)
 		return kbuf_puts(b, "0");
-	nd = shortest_digits(d, 1, digits, &exp);
+	nd = shortest_digits(d, bits == 32, digits, &exp);
 	if (d < 0)
 		kbuf_putc(b, '-');
 	if (exp < -4 || exp >= 6) /* Go uses precision 6 for the choice when shortest */
@@ -231,7 +232,7 @@ static cJSON *number_from_double(double d)
 
 	if (d == floor(d) && fabs(d) < 1e15)
 		return cJSON_CreateNumber(d);
-	if (go_json_float(d, &go)) {
+	if (yaml_go_json_number(d, &go)) {
 		kbuf_free(&go);
 		return NULL;
 	}
@@ -413,6 +414,85 @@ static int resolve_plain(const char *s, struct yscalar *out)
 		resolve_number(s, out);
 	}
 	return 0;
+}
+
+/* go-yaml v2's isBase60Float: ^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?$ */
+static int base60_float(const char *s)
+{
+	const char *p = s + (*s == '+' || *s == '-');
+	int groups = 0;
+
+	if (!isdigit((unsigned char)*p))
+		return 0;
+	while (isdigit((unsigned char)*p) || *p == '_')
+		p++;
+	while (*p == ':') {
+		int n = 0;
+
+		p++;
+		while (isdigit((unsigned char)p[n]))
+			n++;
+		if (n == 0 || n > 2 || (n == 2 && p[0] > '5'))
+			return 0;
+		p += n;
+		groups++;
+	}
+	if (!groups)
+		return 0;
+	if (*p == '.')
+		for (p++; isdigit((unsigned char)*p) || *p == '_'; p++)
+			;
+	return *p == '\0';
+}
+
+/* Digits [min, max] at *p; advances. */
+static int digits(const char **p, int min, int max)
+{
+	int n = 0;
+
+	while (n < max && isdigit((unsigned char)(*p)[n]))
+		n++;
+	*p += n;
+	return n >= min;
+}
+
+/* go-yaml v2's timestamp formats ("2006-1-2", "2006-1-2T15:4:5.999999999Z07:00",
+ * "2006-1-2t15:4:5...", "2006-1-2 15:4:5..."): decoding keeps them strings
+ * (kubectl never converts), but an emitter must quote them as go-yaml does. */
+static int looks_like_timestamp(const char *p)
+{
+	char sep;
+
+	if (!digits(&p, 4, 4) || *p++ != '-' || !digits(&p, 1, 2) || *p++ != '-' || !digits(&p, 1, 2))
+		return 0;
+	if (!*p)
+		return 1;
+	sep = *p++;
+	if ((sep != 'T' && sep != 't' && sep != ' ') || !digits(&p, 1, 2) || *p++ != ':' ||
+	    !digits(&p, 1, 2) || *p++ != ':' || !digits(&p, 1, 2))
+		return 0;
+	if (*p == '.') {
+		p++;
+		if (!digits(&p, 1, 9))
+			return 0;
+	}
+	if (sep == ' ' || !*p)
+		return !*p;
+	if (*p == 'Z')
+		return p[1] == '\0';
+	if (*p != '+' && *p != '-')
+		return 0;
+	p++;
+	return digits(&p, 2, 2) && *p++ == ':' && digits(&p, 2, 2) && !*p;
+}
+
+int yaml_plain_is_string(const char *s)
+{
+	struct yscalar y;
+
+	if (resolve_plain(s, &y))
+		return 0;
+	return y.kind == YS_STR && !base60_float(s) && !looks_like_timestamp(s) && strcmp(s, "<<") != 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -691,7 +771,7 @@ static int key_from_scalar(struct builder *b, const struct yscalar *s, const cha
 		return b_err(b, line, col, "mapping key %s is too large (kubectl rejects uint64 keys)", text);
 	case YS_BOOL: kbuf_puts(&k, s->b ? "true" : "false"); break;
 	case YS_INT: kbuf_printf(&k, "%lld", s->i); break;
-	case YS_FLOAT: go_float32_key(s->f, &k); break;
+	case YS_FLOAT: yaml_go_float_g(s->f, 32, &k); break;
 	case YS_STR: kbuf_puts(&k, text); break;
 	}
 	*out = kbuf_steal(&k);

@@ -72,4 +72,16 @@ int ydoc_pos(const struct ydoc *doc, const cJSON *node, int *line, int *col);
 
 void ydoc_list_free(struct ydoc_list *l);
 
+/* Go's number formatting, for printers that must match kubectl's output.
+ * yaml_go_json_number: encoding/json's float64 text ("1000", "1e+21",
+ * "1.5e-7"). yaml_go_float_g: strconv.FormatFloat(d, 'g', -1, bits), bits
+ * 32 or 64 (go-yaml's float text, "1.5e-07"). Append to out; 0 or ENOMEM. */
+struct kbuf;
+int yaml_go_json_number(double d, struct kbuf *out);
+int yaml_go_float_g(double d, int bits, struct kbuf *out);
+/* 1 if s written as a plain scalar would read back as the string s (not a
+ * bool, null, number, or a base-60 float go-yaml quotes), so an emitter may
+ * leave it unquoted. */
+int yaml_plain_is_string(const char *s);
+
 #endif
