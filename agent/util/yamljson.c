@@ -677,7 +677,6 @@ struct frame {
 struct builder {
 	const char *name;
 	int line0;   /* file line of the chunk's first line */
-	int json;    /* chunk is a JSON value */
 	struct frame *st;
 	size_t depth, cap;
 	cJSON *root;
@@ -871,7 +870,8 @@ static int key_from_node(struct builder *b, const cJSON *n, int line, int col, c
 		s.kind = YS_BOOL;
 		s.b = cJSON_IsTrue(n);
 	} else if (cJSON_IsNumber(n)) {
-		s.kind = n->valuedouble == floor(n->valuedouble) ? YS_INT : YS_FLOAT;
+		s.kind = n->valuedouble == floor(n->valuedouble) && fabs(n->valuedouble) < 9e18 ? YS_INT
+											 : YS_FLOAT;
 		s.i = (long long)n->valuedouble;
 		s.f = n->valuedouble;
 	} else if (cJSON_IsNull(n)) {
@@ -1176,7 +1176,6 @@ struct chunk {
 	const char *p;
 	size_t len;
 	int line; /* file line of the first byte */
-	int json;
 };
 
 struct chunk_reader {
@@ -1232,7 +1231,7 @@ static int parser_error(struct builder *b, yaml_parser_t *p, const struct chunk 
 static int decode_chunk(const struct chunk *c, const char *name, struct ydoc *doc,
 			struct ydoc_list *warn, struct kerr *e)
 {
-	struct builder b = { .name = name, .line0 = c->line, .json = c->json, .warn = warn, .e = e };
+	struct builder b = { .name = name, .line0 = c->line, .warn = warn, .e = e };
 	struct chunk_reader r = { c->p, c->len, 0, c->len > 0 && c->p[c->len - 1] != '\n' };
 	yaml_parser_t parser;
 	yaml_event_t ev;
@@ -1298,7 +1297,7 @@ struct chunk_list {
 	size_t n, cap;
 };
 
-static int chunks_add(struct chunk_list *l, const char *p, size_t len, int line, int json)
+static int chunks_add(struct chunk_list *l, const char *p, size_t len, int line)
 {
 	if (l->n == l->cap) {
 		size_t ncap = l->cap ? l->cap * 2 : 8;
@@ -1309,7 +1308,7 @@ static int chunks_add(struct chunk_list *l, const char *p, size_t len, int line,
 		l->c = nc;
 		l->cap = ncap;
 	}
-	l->c[l->n++] = (struct chunk){ p, len, line, json };
+	l->c[l->n++] = (struct chunk){ p, len, line };
 	return 0;
 }
 
@@ -1345,7 +1344,7 @@ static int split_yaml(const char *buf, size_t len, const char *name, struct chun
 				return kerr_set(e, KAIRN_EPARSE, "%s:%d:%zu: content after the document "
 					       "separator \"---\" must go on the next line", name, line, k + 1);
 			/* like kubectl, nothing at all between separators is no document */
-			if (i > start && chunks_add(out, buf + start, i - start, start_line, 0))
+			if (i > start && chunks_add(out, buf + start, i - start, start_line))
 				return kerr_set(e, KAIRN_ENOMEM, "%s: out of memory", name);
 			start = i + llen + (nl ? 1 : 0);
 			start_line = line + 1;
@@ -1353,18 +1352,18 @@ static int split_yaml(const char *buf, size_t len, const char *name, struct chun
 		i += llen + (nl ? 1 : 0);
 		line++;
 	}
-	if (start < len && chunks_add(out, buf + start, len - start, start_line, 0))
+	if (start < len && chunks_add(out, buf + start, len - start, start_line))
 		return kerr_set(e, KAIRN_ENOMEM, "%s: out of memory", name);
 	return 0;
 }
 
-static int line_at(const char *buf, size_t off)
+/* Advances (*line, *pos) to off, counting newlines: callers move forward
+ * only, so a file is scanned once. */
+static int line_advance(const char *buf, size_t off, int *line, size_t *pos)
 {
-	int line = 1;
-
-	for (size_t i = 0; i < off; i++)
-		line += buf[i] == '\n';
-	return line;
+	for (; *pos < off; (*pos)++)
+		*line += buf[*pos] == '\n';
+	return *line;
 }
 
 /* Concatenated JSON values: cJSON finds where each ends; each one is then
@@ -1373,7 +1372,8 @@ static int line_at(const char *buf, size_t off)
 static int split_json(const char *buf, size_t len, const char *name, struct chunk_list *out,
 		      struct kerr *e)
 {
-	size_t off = 0;
+	size_t off = 0, pos = 0;
+	int line = 1;
 
 	for (;;) {
 		const char *end = NULL;
@@ -1387,10 +1387,11 @@ static int split_json(const char *buf, size_t len, const char *name, struct chun
 		if (!v) {
 			size_t at = end && end >= buf + off ? (size_t)(end - buf) : off;
 
-			return kerr_set(e, KAIRN_EPARSE, "%s:%d: invalid JSON", name, line_at(buf, at));
+			return kerr_set(e, KAIRN_EPARSE, "%s:%d: invalid JSON (or nested deeper than %d levels)", name,
+					line_advance(buf, at, &line, &pos), YAML_MAX_DEPTH);
 		}
 		cJSON_Delete(v);
-		if (chunks_add(out, buf + off, (size_t)(end - (buf + off)), line_at(buf, off), 1))
+		if (chunks_add(out, buf + off, (size_t)(end - (buf + off)), line_advance(buf, off, &line, &pos)))
 			return kerr_set(e, KAIRN_ENOMEM, "%s: out of memory", name);
 		off = (size_t)(end - buf);
 	}

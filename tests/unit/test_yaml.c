@@ -284,6 +284,9 @@ static void test_anchor_redefinition_later_wins(void **state)
 {
 	(void)state;
 	assert_decodes("a: &x 1\nb: *x\nc: &x 2\nd: *x\n", "{\"a\":1,\"b\":1,\"c\":2,\"d\":2}");
+	/* an aliased scalar used as a key is stringified like any key */
+	assert_decodes("a: &k 0755\nb: &h 1e30\nm: {*k: x, *h: z}\n",
+		       "{\"a\":493,\"b\":1e+30,\"m\":{\"493\":\"x\",\"1e+30\":\"z\"}}");
 }
 
 static void test_self_referencing_alias_is_error(void **state)
