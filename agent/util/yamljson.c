@@ -400,6 +400,9 @@ static int resolve_plain(const char *s, struct yscalar *out)
 {
 	memset(out, 0, sizeof(*out));
 	out->kind = YS_STR;
+	/* fast path: every null/bool/inf word is 1-5 bytes starting with one of these */
+	if (*s && (strnlen(s, 6) > 5 || !strchr("~nNyYtTfFoO.+-", s[0])))
+		goto number;
 	if (!*s || str_in(s, yaml_nulls)) {
 		out->kind = YS_NULL;
 	} else if (str_in(s, yaml_trues) || str_in(s, yaml_falses)) {
@@ -407,7 +410,12 @@ static int resolve_plain(const char *s, struct yscalar *out)
 		out->b = str_in(s, yaml_trues);
 	} else if (str_in(s, yaml_nonfinite)) {
 		return -1;
-	} else if (s[0] == '.') {
+	} else {
+		goto number;
+	}
+	return 0;
+number:
+	if (s[0] == '.') {
 		/* go-yaml: ParseFloat on the text as is (no '_' removal) */
 		if (yaml_style_float(s) && parse_finite(s, &out->f) == 0)
 			out->kind = YS_FLOAT;

@@ -222,6 +222,38 @@ static void test_binary_tag_is_decoded_to_text(void **state)
 	assert_fails("a: !!binary '***'\n", "not valid base64");
 }
 
+static void check_go(double d, int json_or_bits, const char *want)
+{
+	struct kbuf b = { 0 };
+
+	if (json_or_bits == 0)
+		assert_int_equal(yaml_go_json_number(d, &b), 0);
+	else
+		assert_int_equal(yaml_go_float_g(d, json_or_bits, &b), 0);
+	assert_string_equal(b.data, want);
+	kbuf_free(&b);
+}
+
+static void test_go_number_formatting(void **state)
+{
+	(void)state;
+	/* encoding/json: exponent only below 1e-6 or from 1e21, "e-7" not "e-07" */
+	check_go(1000, 0, "1000");
+	check_go(0.1, 0, "0.1");
+	check_go(1.5e-7, 0, "1.5e-7");
+	check_go(1e21, 0, "1e+21");
+	check_go(1e20, 0, "100000000000000000000");
+	check_go(-0.000001, 0, "-0.000001");
+	check_go(0.30000000000000004, 0, "0.30000000000000004");
+	/* FormatFloat 'g' -1: exponent from 1e6 (shortest uses precision 6) */
+	check_go(123456789.5, 64, "1.234567895e+08");
+	check_go(1.5e-7, 64, "1.5e-07");
+	check_go(0.0001, 64, "0.0001");
+	check_go(123456.789, 32, "123456.79");
+	check_go(2.5e-5, 32, "2.5e-05");
+	check_go(1e6, 32, "1e+06");
+}
+
 /* ---- keys ---- */
 
 static void test_keys_are_stringified(void **state)
@@ -446,6 +478,7 @@ int main(void)
 		cmocka_unit_test(test_large_integers_are_exact),
 		cmocka_unit_test(test_explicit_tags),
 		cmocka_unit_test(test_binary_tag_is_decoded_to_text),
+		cmocka_unit_test(test_go_number_formatting),
 		cmocka_unit_test(test_keys_are_stringified),
 		cmocka_unit_test(test_null_and_uint64_keys_are_errors),
 		cmocka_unit_test(test_duplicate_key_last_wins_with_warning),
