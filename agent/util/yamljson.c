@@ -1236,8 +1236,42 @@ static int parser_error(struct builder *b, yaml_parser_t *p, const struct chunk 
 		     p->context ? " " : "", p->context ? p->context : "");
 }
 
-static int decode_chunk(const struct chunk *c, const char *name, struct ydoc *doc,
-			struct ydoc_list *warn, struct kerr *e)
+/* Byte offset of a libyaml mark (0-based line, column in characters). */
+static size_t mark_offset(const struct chunk *c, const yaml_mark_t *m)
+{
+	size_t off = 0;
+
+	for (size_t line = 0; line < m->line && off < c->len; off++)
+		line += c->p[off] == '\n';
+	for (size_t col = 0; col < m->column && off < c->len; col++)
+		do
+			off++;
+		while (off < c->len && ((unsigned char)c->p[off] & 0xc0) == 0x80);
+	return off;
+}
+
+/* go-yaml accepts "\'" in a double-quoted scalar, libyaml does not: when
+ * libyaml stops at one, *escape_at gets its offset so that the caller can
+ * drop the backslash and parse again. */
+static int is_quote_escape_error(const yaml_parser_t *p, const struct chunk *c, size_t *escape_at)
+{
+	size_t off;
+
+	if (p->error != YAML_SCANNER_ERROR || !p->problem ||
+	    strcmp(p->problem, "found unknown escape character") != 0)
+		return 0;
+	off = mark_offset(c, &p->problem_mark);
+	if (off + 1 >= c->len || c->p[off] != '\\' || c->p[off + 1] != '\'')
+		return 0;
+	*escape_at = off;
+	return 1;
+}
+
+/* decode_chunk_once's "parse again without that backslash"; never escapes. */
+#define YAML_RETRY_ESCAPE 1
+
+static int decode_chunk_once(const struct chunk *c, const char *name, struct ydoc *doc,
+			     struct ydoc_list *warn, size_t *escape_at, struct kerr *e)
 {
 	struct builder b = { .name = name, .line0 = c->line, .warn = warn, .e = e };
 	struct chunk_reader r = { c->p, c->len, 0, c->len > 0 && c->p[c->len - 1] != '\n' };
@@ -1261,6 +1295,8 @@ static int decode_chunk(const struct chunk *c, const char *name, struct ydoc *do
 
 		if (!yaml_parser_parse(&parser, &ev)) {
 			rc = parser_error(&b, &parser, c, saw_end);
+			if (is_quote_escape_error(&parser, c, escape_at))
+				rc = YAML_RETRY_ESCAPE;
 			break;
 		}
 		line = c->line + (int)ev.start_mark.line;
@@ -1295,6 +1331,76 @@ static int decode_chunk(const struct chunk *c, const char *name, struct ydoc *do
 	doc->root = b.root;
 	doc->pos = b.pos;
 	return 0;
+}
+
+/* Most "\\'" escapes one chunk may have before it is refused: each one
+ * costs a parse of the chunk. */
+#define MAX_QUOTE_ESCAPES 64
+
+/* Moves every warning of from to the end of to. */
+static int warnings_move(struct ydoc_list *to, struct ydoc_list *from)
+{
+	for (size_t i = 0; i < from->nwarnings; i++) {
+		char *w = from->warnings[i];
+
+		from->warnings[i] = NULL;
+		if (add_warning(to, w))
+			return KAIRN_ENOMEM;
+	}
+	return 0;
+}
+
+/* Decodes a chunk; a "\\'" in a double-quoted scalar is read as "'" (as
+ * kubectl does), with a warning. Warnings reach warn only on success. */
+static int decode_chunk(const struct chunk *c, const char *name, struct ydoc *doc,
+			struct ydoc_list *warn, struct kerr *e)
+{
+	struct ydoc_list attempt = { 0 }, escapes = { 0 };
+	struct chunk fixed = *c;
+	char *copy = NULL;
+	size_t at = 0;
+	int rc;
+
+	while ((rc = decode_chunk_once(&fixed, name, doc, &attempt, &at, e)) == YAML_RETRY_ESCAPE) {
+		struct kbuf w = { 0 };
+		int line = fixed.line;
+
+		ydoc_list_free(&attempt); /* that parse's warnings come again */
+		if (escapes.nwarnings >= MAX_QUOTE_ESCAPES) {
+			rc = kerr_prefix(e, "more than %d \"\\'\" escapes", MAX_QUOTE_ESCAPES);
+			break;
+		}
+		if (!copy) {
+			if (!(copy = malloc(c->len ? c->len : 1))) {
+				rc = kerr_set(e, KAIRN_ENOMEM, "%s: out of memory", name);
+				break;
+			}
+			memcpy(copy, c->p, c->len);
+			fixed.p = copy;
+		}
+		for (size_t i = 0; i < at; i++)
+			line += copy[i] == '\n';
+		memmove(copy + at, copy + at + 1, fixed.len - at - 1); /* drop the backslash */
+		fixed.len--;
+		kbuf_printf(&w, "%s:%d: \"\\'\" is not a YAML escape; read as \"'\" as kubectl does",
+			    name, line);
+		if (!w.data || add_warning(&escapes, kbuf_steal(&w))) {
+			rc = kerr_set(e, KAIRN_ENOMEM, "%s: out of memory", name);
+			break;
+		}
+		kerr_clear(e);
+	}
+	if (rc == 0 && (warnings_move(warn, &escapes) || warnings_move(warn, &attempt)))
+		rc = kerr_set(e, KAIRN_ENOMEM, "%s: out of memory", name);
+	if (rc && doc->root) {
+		cJSON_Delete(doc->root);
+		ypos_free(doc->pos);
+		memset(doc, 0, sizeof(*doc));
+	}
+	ydoc_list_free(&attempt);
+	ydoc_list_free(&escapes);
+	free(copy);
+	return rc;
 }
 
 /* ------------------------------------------------------------------ */

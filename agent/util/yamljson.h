@@ -17,6 +17,10 @@
  * a plain cJSON number. Readers that need a numeric value from a raw node
  * parse valuestring themselves; cJSON prints raw nodes verbatim.
  *
+ * libyaml vs go-yaml: "\\'" inside double quotes (go-yaml reads "'") is
+ * accepted with a warning, like kubectl; "\\/" and "?" in flow sequences,
+ * which go-yaml refuses, are accepted (kairn is the more lenient there).
+ *
  * Never: convert timestamps, accept .inf/.nan (JSON has no such numbers),
  * silently drop content (text after "..." without "---" is an error), or
  * recurse without bound (nesting is capped at YAML_MAX_DEPTH, alias expansion

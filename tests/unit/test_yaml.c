@@ -214,6 +214,32 @@ static void test_explicit_tags(void **state)
 	assert_fails("a: !!int abc\n", "!!int");
 }
 
+static void test_backslash_quote_in_double_quotes_read_as_kubectl(void **state)
+{
+	struct ydoc_list l;
+	struct kerr e;
+	const char *y = "a: 1\nb: \"it\\'s \\'x\\'\"\nc: {d: 1, d: 2}\n";
+	char *s;
+	struct kbuf many = { 0 };
+
+	(void)state;
+	assert_int_equal(yaml_decode_all(y, strlen(y), "t.yaml", &l, &e), 0);
+	s = cJSON_PrintUnformatted(l.docs[0].root);
+	assert_string_equal(s, "{\"a\":1,\"b\":\"it's 'x'\",\"c\":{\"d\":2}}");
+	free(s);
+	/* three escapes and one duplicate key, each reported once */
+	assert_int_equal(l.nwarnings, 4);
+	assert_non_null(strstr(l.warnings[0], "t.yaml:2: \"\\'\" is not a YAML escape"));
+	assert_int_equal(ydoc_line(&l.docs[0], cJSON_GetObjectItem(l.docs[0].root, "c")), 3);
+	ydoc_list_free(&l);
+	for (int i = 0; i < 100; i++)
+		kbuf_puts(&many, "- \"\\'\"\n");
+	s = decode(many.data);
+	assert_non_null(strstr(s, "more than 64"));
+	free(s);
+	kbuf_free(&many);
+}
+
 static void test_binary_tag_is_decoded_to_text(void **state)
 {
 	(void)state;
@@ -478,6 +504,7 @@ int main(void)
 		cmocka_unit_test(test_large_integers_are_exact),
 		cmocka_unit_test(test_explicit_tags),
 		cmocka_unit_test(test_binary_tag_is_decoded_to_text),
+		cmocka_unit_test(test_backslash_quote_in_double_quotes_read_as_kubectl),
 		cmocka_unit_test(test_go_number_formatting),
 		cmocka_unit_test(test_keys_are_stringified),
 		cmocka_unit_test(test_null_and_uint64_keys_are_errors),
