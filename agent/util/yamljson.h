@@ -17,8 +17,8 @@
  * a plain cJSON number. Readers that need a numeric value from a raw node
  * parse valuestring themselves; cJSON prints raw nodes verbatim.
  *
- * libyaml vs go-yaml: "\\'" inside double quotes (go-yaml reads "'") is
- * accepted with a warning, like kubectl; "\\/" and "?" in flow sequences,
+ * libyaml vs go-yaml: "\'" inside double quotes (go-yaml reads "'") is
+ * accepted with a warning, like kubectl; "\/" and "?" in flow sequences,
  * which go-yaml refuses, are accepted (kairn is the more lenient there).
  *
  * Never: convert timestamps, accept .inf/.nan (JSON has no such numbers),
