@@ -1,12 +1,13 @@
 /*
  * kobj.c — object identity and the object set (see kobj.h).
  *
- * The set is an insertion-ordered array plus an open-addressing index of
- * array positions (linear probing, FNV-1a over the key, load <= 1/2).
+ * The set is an insertion-ordered array plus a util/strmap index of array
+ * positions.
  * Never: validate objects (manifest/ does), or share cJSON between kobjs.
  */
 #include "kobj.h"
 #include "buf.h"
+#include "strmap.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -139,42 +140,45 @@ void kobj_free(struct kobj *k)
 
 /* ------------------------------------------------------------------ */
 
-#define SLOT_EMPTY SIZE_MAX
-
+/* The set: members in insertion order, and an index key -> position + 1
+ * (util/strmap; +1 so that position 0 is not a NULL value). */
 struct kobj_set {
 	struct kobj **items;
 	size_t n, cap;
-	size_t *index; /* positions in items, SLOT_EMPTY when free */
-	size_t icap;   /* power of two */
+	struct strmap *index;
 };
 
-static size_t key_hash(const char *s)
+static void *pos_value(size_t pos)
 {
-	uint64_t h = 1469598103934665603ULL;
-
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-	return (size_t)h;
+	return (void *)(uintptr_t)(pos + 1);
 }
 
-static int index_rebuild(struct kobj_set *s, size_t icap)
+/* A fresh index of every member. On a key shared by two members, returns
+ * KAIRN_ECONFLICT with their positions in *first and *second. */
+static int index_rebuild(struct kobj_set *s, size_t *first, size_t *second)
 {
-	size_t *ni = malloc(icap * sizeof(*ni));
+	struct strmap *m = strmap_new();
 
-	if (!ni)
+	if (!m)
 		return KAIRN_ENOMEM;
-	for (size_t i = 0; i < icap; i++)
-		ni[i] = SLOT_EMPTY;
 	for (size_t i = 0; i < s->n; i++) {
-		size_t j = key_hash(s->items[i]->key) & (icap - 1);
+		void *old = NULL;
 
-		while (ni[j] != SLOT_EMPTY)
-			j = (j + 1) & (icap - 1);
-		ni[j] = i;
+		if (strmap_put(m, s->items[i]->key, pos_value(i), &old)) {
+			strmap_free(m);
+			return KAIRN_ENOMEM;
+		}
+		if (old && first) {
+			*first = (size_t)(uintptr_t)old - 1;
+			*second = i;
+			strmap_put(m, s->items[i]->key, old, NULL); /* keep the first */
+			strmap_free(s->index);
+			s->index = m;
+			return KAIRN_ECONFLICT;
+		}
 	}
-	free(s->index);
-	s->index = ni;
-	s->icap = icap;
+	strmap_free(s->index);
+	s->index = m;
 	return 0;
 }
 
@@ -183,7 +187,7 @@ int kobj_set_new(struct kobj_set **out)
 	struct kobj_set *s = calloc(1, sizeof(*s));
 
 	*out = NULL;
-	if (!s || index_rebuild(s, 64)) {
+	if (!s || !(s->index = strmap_new())) {
 		free(s);
 		return KAIRN_ENOMEM;
 	}
@@ -191,30 +195,20 @@ int kobj_set_new(struct kobj_set **out)
 	return 0;
 }
 
-/* Index slot holding key, or the empty slot where it would go. */
-static size_t find_slot(const struct kobj_set *s, const char *key)
-{
-	size_t j = key_hash(key) & (s->icap - 1);
-
-	while (s->index[j] != SLOT_EMPTY && strcmp(s->items[s->index[j]]->key, key) != 0)
-		j = (j + 1) & (s->icap - 1);
-	return j;
-}
-
 struct kobj *kobj_set_get(const struct kobj_set *s, const char *key)
 {
-	size_t j = find_slot(s, key);
+	uintptr_t v = (uintptr_t)strmap_get(s->index, key);
 
-	return s->index[j] == SLOT_EMPTY ? NULL : s->items[s->index[j]];
+	return v ? s->items[v - 1] : NULL;
 }
 
 int kobj_set_add(struct kobj_set *s, struct kobj *k, const struct kobj **existing)
 {
-	size_t j = find_slot(s, k->key);
+	const struct kobj *prev = kobj_set_get(s, k->key);
 
-	if (s->index[j] != SLOT_EMPTY) {
+	if (prev) {
 		if (existing)
-			*existing = s->items[s->index[j]];
+			*existing = prev;
 		return KAIRN_ECONFLICT;
 	}
 	if (s->n == s->cap) {
@@ -226,28 +220,25 @@ int kobj_set_add(struct kobj_set *s, struct kobj *k, const struct kobj **existin
 		s->items = ni;
 		s->cap = ncap;
 	}
-	s->items[s->n] = k;
-	s->index[j] = s->n++;
-	if (s->n * 2 > s->icap && index_rebuild(s, s->icap * 2)) {
-		s->n--; /* index still valid for the others; k stays with the caller */
-		index_rebuild(s, s->icap);
+	if (strmap_put(s->index, k->key, pos_value(s->n), NULL))
 		return KAIRN_ENOMEM;
-	}
+	s->items[s->n++] = k;
 	return 0;
 }
 
 struct kobj *kobj_set_remove(struct kobj_set *s, const char *key)
 {
-	size_t j = find_slot(s, key), pos;
+	uintptr_t v = (uintptr_t)strmap_get(s->index, key);
+	size_t pos;
 	struct kobj *k;
 
-	if (s->index[j] == SLOT_EMPTY)
+	if (!v)
 		return NULL;
-	pos = s->index[j];
+	pos = v - 1;
 	k = s->items[pos];
 	memmove(s->items + pos, s->items + pos + 1, (s->n - pos - 1) * sizeof(*s->items));
 	s->n--;
-	if (index_rebuild(s, s->icap)) {
+	if (index_rebuild(s, NULL, NULL)) {
 		/* cannot rebuild: put it back so the set stays consistent */
 		memmove(s->items + pos + 1, s->items + pos, (s->n - pos) * sizeof(*s->items));
 		s->items[pos] = k;
@@ -259,18 +250,14 @@ struct kobj *kobj_set_remove(struct kobj_set *s, const char *key)
 
 int kobj_set_reindex(struct kobj_set *s, const struct kobj **a, const struct kobj **b)
 {
-	if (index_rebuild(s, s->icap))
-		return KAIRN_ENOMEM;
-	for (size_t i = 0; i < s->n; i++) {
-		const struct kobj *first = kobj_set_get(s, s->items[i]->key);
+	size_t first = 0, second = 0;
+	int rc = index_rebuild(s, &first, &second);
 
-		if (first != s->items[i]) {
-			*a = first;
-			*b = s->items[i];
-			return KAIRN_ECONFLICT;
-		}
+	if (rc == KAIRN_ECONFLICT) {
+		*a = s->items[first];
+		*b = s->items[second];
 	}
-	return 0;
+	return rc;
 }
 
 size_t kobj_set_count(const struct kobj_set *s)
@@ -290,6 +277,6 @@ void kobj_set_free(struct kobj_set *s)
 	for (size_t i = 0; i < s->n; i++)
 		kobj_free(s->items[i]);
 	free(s->items);
-	free(s->index);
+	strmap_free(s->index);
 	free(s);
 }

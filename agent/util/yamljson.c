@@ -16,6 +16,7 @@
 #include "yamljson.h"
 #include "buf.h"
 #include "codec.h"
+#include "strmap.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -508,7 +509,6 @@ int yaml_plain_is_string(const char *s)
 /* Anchors: name -> node, redefinition allowed (the later one wins).    */
 
 struct anchor {
-	char *name;
 	const cJSON *node; /* NULL while the anchored collection is being built */
 	unsigned long gen;
 	size_t size;
@@ -516,50 +516,13 @@ struct anchor {
 };
 
 struct anchor_table {
-	struct anchor *a;
-	size_t cap, n;
+	struct strmap *m; /* name -> struct anchor (owned) */
 	unsigned long gen;
 };
 
-static size_t str_hash(const char *s)
-{
-	size_t h = 1469598103934665603ULL;
-
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-	return h;
-}
-
 static struct anchor *anchor_find(struct anchor_table *t, const char *name)
 {
-	if (!t->cap)
-		return NULL;
-	for (size_t j = str_hash(name) & (t->cap - 1); t->a[j].name; j = (j + 1) & (t->cap - 1))
-		if (strcmp(t->a[j].name, name) == 0)
-			return &t->a[j];
-	return NULL;
-}
-
-static int anchor_grow(struct anchor_table *t)
-{
-	size_t ncap = t->cap ? t->cap * 2 : 16;
-	struct anchor *na = calloc(ncap, sizeof(*na));
-
-	if (!na)
-		return KAIRN_ENOMEM;
-	for (size_t i = 0; i < t->cap; i++) {
-		size_t j;
-
-		if (!t->a[i].name)
-			continue;
-		for (j = str_hash(t->a[i].name) & (ncap - 1); na[j].name; j = (j + 1) & (ncap - 1))
-			;
-		na[j] = t->a[i];
-	}
-	free(t->a);
-	t->a = na;
-	t->cap = ncap;
-	return 0;
+	return t->m ? strmap_get(t->m, name) : NULL;
 }
 
 /* Defines (or redefines) an anchor; returns its generation, 0 on ENOMEM. */
@@ -569,17 +532,12 @@ static unsigned long anchor_define(struct anchor_table *t, const char *name, con
 	struct anchor *a = anchor_find(t, name);
 
 	if (!a) {
-		size_t j;
-
-		if ((t->n + 1) * 2 > t->cap && anchor_grow(t))
+		if ((!t->m && !(t->m = strmap_new())) || !(a = calloc(1, sizeof(*a))))
 			return 0;
-		for (j = str_hash(name) & (t->cap - 1); t->a[j].name; j = (j + 1) & (t->cap - 1))
-			;
-		a = &t->a[j];
-		a->name = strdup(name);
-		if (!a->name)
+		if (strmap_put(t->m, name, a, NULL)) {
+			free(a);
 			return 0;
-		t->n++;
+		}
 	}
 	a->node = node;
 	a->gen = ++t->gen;
@@ -590,75 +548,30 @@ static unsigned long anchor_define(struct anchor_table *t, const char *name, con
 
 static void anchor_table_free(struct anchor_table *t)
 {
-	for (size_t i = 0; i < t->cap; i++)
-		free(t->a[i].name);
-	free(t->a);
+	const char *name;
+	void *a;
+
+	if (!t->m)
+		return;
+	for (size_t i = 0; strmap_next(t->m, &i, &name, &a);)
+		free(a);
+	strmap_free(t->m);
 }
 
 /* ------------------------------------------------------------------ */
-/* Key index of a large mapping, so duplicate detection stays O(1) per  */
-/* key (cJSON's own lookup is a linear scan: O(n^2) on a hostile file). */
+/* Key index of a large mapping (key -> member), so that duplicate      */
+/* detection stays O(1) per key: cJSON's own lookup is a linear scan,   */
+/* O(n^2) on a hostile file.                                            */
 
 #define KEY_INDEX_FROM 16 /* keys before a map gets an index */
 
-struct key_index {
-	cJSON **slot;
-	size_t cap, n;
-};
-
-static cJSON **key_index_find(struct key_index *x, const char *key)
+static struct strmap *key_index_build(const cJSON *map)
 {
-	size_t j = str_hash(key) & (x->cap - 1);
+	struct strmap *x = strmap_new();
 
-	while (x->slot[j] && strcmp(x->slot[j]->string, key) != 0)
-		j = (j + 1) & (x->cap - 1);
-	return &x->slot[j];
-}
-
-static int key_index_put(struct key_index *x, cJSON *item)
-{
-	cJSON **s;
-
-	if ((x->n + 1) * 2 > x->cap) {
-		struct key_index bigger = { calloc(x->cap * 2, sizeof(cJSON *)), x->cap * 2, 0 };
-
-		if (!bigger.slot)
-			return KAIRN_ENOMEM;
-		for (size_t i = 0; i < x->cap; i++)
-			if (x->slot[i])
-				*key_index_find(&bigger, x->slot[i]->string) = x->slot[i];
-		bigger.n = x->n;
-		free(x->slot);
-		*x = bigger;
-	}
-	s = key_index_find(x, item->string);
-	if (!*s)
-		x->n++;
-	*s = item;
-	return 0;
-}
-
-static void key_index_free(struct key_index *x)
-{
-	if (x) {
-		free(x->slot);
-		free(x);
-	}
-}
-
-/* Builds the index of map's members. */
-static struct key_index *key_index_build(const cJSON *map)
-{
-	struct key_index *x = calloc(1, sizeof(*x));
-
-	if (!x || !(x->slot = calloc(64, sizeof(cJSON *)))) {
-		free(x);
-		return NULL;
-	}
-	x->cap = 64;
-	for (cJSON *c = map->child; c; c = c->next)
-		if (key_index_put(x, c)) {
-			key_index_free(x);
+	for (cJSON *c = map ? map->child : NULL; x && c; c = c->next)
+		if (strmap_put(x, c->string, c, NULL)) {
+			strmap_free(x);
 			return NULL;
 		}
 	return x;
@@ -679,7 +592,7 @@ struct frame {
 	size_t size;           /* nodes below */
 	int height;
 	size_t nkeys;
-	struct key_index *idx; /* map with many keys: key -> member, else NULL */
+	struct strmap *idx;    /* map with many keys: key -> member, else NULL */
 };
 
 struct builder {
@@ -742,8 +655,7 @@ static void bury(struct builder *b, cJSON *node)
 static int map_set(struct builder *b, struct frame *f, const char *key, cJSON *node, int line,
 		   int col, int merged)
 {
-	cJSON *old = f->idx ? *key_index_find(f->idx, key)
-			    : cJSON_GetObjectItemCaseSensitive(f->node, key);
+	cJSON *old = f->idx ? strmap_get(f->idx, key) : cJSON_GetObjectItemCaseSensitive(f->node, key);
 
 	if (old) {
 		const struct ypos_ent *op = ypos_get(b->pos, old);
@@ -766,7 +678,7 @@ static int map_set(struct builder *b, struct frame *f, const char *key, cJSON *n
 		cJSON_Delete(node);
 		return b_nomem(b);
 	}
-	if (f->idx ? key_index_put(f->idx, node) != 0
+	if (f->idx ? strmap_put(f->idx, key, node, NULL) != 0
 		   : f->nkeys > KEY_INDEX_FROM && !(f->idx = key_index_build(f->node)))
 		return b_nomem(b);
 	return ypos_put(b->pos, node, line, col, merged) ? b_nomem(b) : 0;
@@ -1114,7 +1026,7 @@ static int on_collection_end(struct builder *b)
 	int rc;
 
 	free(f.key); /* libyaml always pairs keys and values; defensive */
-	key_index_free(f.idx);
+	strmap_free(f.idx);
 	if (f.anchor) {
 		a = anchor_find(&b->anchors, f.anchor);
 		if (a && a->gen == f.anchor_gen) { /* not redefined inside itself */
@@ -1170,7 +1082,7 @@ static void builder_release(struct builder *b)
 		cJSON_Delete(f->node);
 		free(f->key);
 		free(f->anchor);
-		key_index_free(f->idx);
+		strmap_free(f->idx);
 	}
 	free(b->st);
 	cJSON_Delete(b->grave);
