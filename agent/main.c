@@ -125,7 +125,7 @@ static int apply_global(const struct global_flag *f, const char *v, struct kairn
 {
 	enum log_level lvl;
 	enum log_format fmt;
-	double d;
+	double d = 0;
 
 	switch (f->id) {
 	case GF_KUBECONFIG: g->kubeconfig = v; break;
@@ -139,7 +139,7 @@ static int apply_global(const struct global_flag *f, const char *v, struct kairn
 		else if (strcmp(v, "yaml") == 0)
 			g->output = KAIRN_OUT_YAML;
 		else
-			return cli_usage_error(NULL, "--output: \"%s\" is not text or json", v);
+			return cli_usage_error(NULL, "--output: \"%s\" is not text, json or yaml", v);
 		break;
 	case GF_LOG_LEVEL:
 		if (log_level_parse(v, &lvl))

@@ -27,7 +27,7 @@ echo "==> test (sanitizers)"
 if [ "${KAIRN_VALGRIND:-1}" = "1" ]; then
   VG_BUILD=build-valgrind
   echo "==> configure $VG_BUILD (no sanitizers, for valgrind)"
-  cmake -S . -B "$VG_BUILD" -DKAIRN_SANITIZE=OFF -DCMAKE_BUILD_TYPE=Debug >/dev/null
+  cmake -S . -B "$VG_BUILD" -DKAIRN_SANITIZE=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
   echo "==> build $VG_BUILD"
   cmake --build "$VG_BUILD" -j "$JOBS"
   echo "==> unit tests under valgrind memcheck"

@@ -8,7 +8,7 @@
 #include "sync.h"
 #include "util/jsonx.h"
 #include "util/textdiff.h"
-#include "util/yamlemit.h"
+#include "manifest/manifest.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -205,7 +205,7 @@ int sync_entry_diff_text(const struct sync_entry *en, struct kbuf *out)
 		if (want)
 			mask_secret(want, en->live, " (after)");
 	}
-	if ((live && yaml_emit(live, &a)) || (want && yaml_emit(want, &b)))
+	if ((live && manifest_print_yaml(live, &a)) || (want && manifest_print_yaml(want, &b)))
 		goto out;
 	if (kbuf_printf(&la, "live/%s%s%s/%s", en->kind, en->ns ? "/" : "", en->ns ? en->ns : "", en->name) ||
 	    kbuf_printf(&lb, "git/%s%s%s/%s", en->kind, en->ns ? "/" : "", en->ns ? en->ns : "", en->name))

@@ -1,5 +1,5 @@
 /*
- * test_textdiff.c — util/textdiff and util/yamlemit: what `kairn diff` shows.
+ * test_textdiff.c — util/textdiff: the unified diffs `kairn diff` shows.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,7 +11,6 @@
 #include <string.h>
 
 #include "util/textdiff.h"
-#include "util/yamlemit.h"
 
 static void test_equal_texts_give_no_diff(void **state)
 {
@@ -50,36 +49,12 @@ static void test_pure_insertion_and_separate_hunks(void **state)
 	kbuf_free(&out);
 }
 
-static void test_yaml_emit_quotes_ambiguous_strings(void **state)
-{
-	cJSON *o = cJSON_Parse("{\"metadata\":{\"name\":\"web\",\"labels\":{\"on\":\"yes\"}},"
-			       "\"data\":{\"mode\":\"0644\",\"n\":\"1e3\",\"empty\":\"\",\"multi\":\"a\\nb\\n\"},"
-			       "\"spec\":{\"replicas\":3,\"ports\":[{\"port\":80}],\"paused\":false,\"x\":null,\"e\":{}}}");
-	struct kbuf out = { 0 };
-
-	(void)state;
-	assert_int_equal(yaml_emit(o, &out), 0);
-	assert_non_null(strstr(out.data, "name: web\n"));
-	assert_non_null(strstr(out.data, "\"on\": \"yes\"\n"));
-	assert_non_null(strstr(out.data, "mode: \"0644\"\n"));
-	assert_non_null(strstr(out.data, "\"n\": \"1e3\"\n")); /* "n" alone is a YAML 1.1 bool */
-	assert_non_null(strstr(out.data, "empty: \"\"\n"));
-	assert_non_null(strstr(out.data, "replicas: 3\n"));
-	assert_non_null(strstr(out.data, "- port: 80\n"));
-	assert_non_null(strstr(out.data, "paused: false\n"));
-	assert_non_null(strstr(out.data, "e: {}\n"));
-	assert_non_null(strstr(out.data, "multi: |\n"));
-	kbuf_free(&out);
-	cJSON_Delete(o);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_equal_texts_give_no_diff),
 		cmocka_unit_test(test_one_changed_line_with_context),
 		cmocka_unit_test(test_pure_insertion_and_separate_hunks),
-		cmocka_unit_test(test_yaml_emit_quotes_ambiguous_strings),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
