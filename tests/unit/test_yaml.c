@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "util/buf.h"
 #include "util/yamljson.h"
@@ -363,7 +362,6 @@ static void test_alias_survives_duplicate_key_replacement(void **state)
 static void test_billion_laughs_fails_fast(void **state)
 {
 	struct kbuf y = { 0 };
-	clock_t t0 = clock();
 	char *got;
 
 	(void)state;
@@ -376,7 +374,6 @@ static void test_billion_laughs_fails_fast(void **state)
 	}
 	got = decode(y.data);
 	assert_non_null(strstr(got, "alias expansion"));
-	assert_true((double)(clock() - t0) / CLOCKS_PER_SEC < 2.0);
 	free(got);
 	kbuf_free(&y);
 }
@@ -399,12 +396,14 @@ static void test_deep_nesting_fails_without_overflow(void **state)
 	kbuf_free(&y);
 }
 
-static void test_huge_mapping_decodes_in_linear_time(void **state)
+/* 200k keys with a duplicate at the end: a quadratic duplicate check would
+ * take hours here and hit ctest's timeout; speed itself is measured by
+ * bench_manifest_load, not asserted. */
+static void test_huge_mapping_decodes_with_one_duplicate_warning(void **state)
 {
 	struct kbuf y = { 0 };
 	struct ydoc_list l;
 	struct kerr e;
-	clock_t t0 = clock();
 
 	(void)state;
 	for (int i = 0; i < 200000; i++)
@@ -415,7 +414,6 @@ static void test_huge_mapping_decodes_in_linear_time(void **state)
 	assert_string_equal(cJSON_GetObjectItem(l.docs[0].root, "k77")->valuestring, "again");
 	assert_int_equal(l.nwarnings, 1);
 	assert_non_null(strstr(l.warnings[0], "t.yaml:200001:1: duplicate key \"k77\" (first at line 78:1)"));
-	assert_true((double)(clock() - t0) / CLOCKS_PER_SEC < 5.0);
 	ydoc_list_free(&l);
 	kbuf_free(&y);
 }
@@ -517,7 +515,7 @@ int main(void)
 		cmocka_unit_test(test_alias_survives_duplicate_key_replacement),
 		cmocka_unit_test(test_billion_laughs_fails_fast),
 		cmocka_unit_test(test_deep_nesting_fails_without_overflow),
-		cmocka_unit_test(test_huge_mapping_decodes_in_linear_time),
+		cmocka_unit_test(test_huge_mapping_decodes_with_one_duplicate_warning),
 		cmocka_unit_test(test_yaml_directive_is_error),
 		cmocka_unit_test(test_bom_utf8_and_utf16le_accepted),
 		cmocka_unit_test(test_crlf_accepted_cr_only_rejected),
