@@ -462,6 +462,19 @@ static void test_update_tracking_honours_reset_managed_fields(void **state)
 	cJSON_Delete(v2);
 }
 
+static void test_update_tracking_of_unchanged_write_keeps_object_equal(void **state)
+{
+	cJSON *v1 = csa_object(), *v2 = cJSON_Duplicate(v1, 1);
+	struct kerr e;
+
+	(void)state;
+	assert_int_equal(kssa_track_update(v1, v2, "kubectl-patch", "apps/v1", NULL, T1, &e), 0);
+	assert_true(kjson_equal(v1, v2));
+	assert_null(entry(v2, "kubectl-patch", "Update"));
+	cJSON_Delete(v1);
+	cJSON_Delete(v2);
+}
+
 static double elapsed_ms(struct timespec a, struct timespec b)
 {
 	return (double)(b.tv_sec - a.tv_sec) * 1e3 + (double)(b.tv_nsec - a.tv_nsec) / 1e6;
@@ -525,6 +538,7 @@ int main(void)
 		cmocka_unit_test(test_update_tracking_merges_same_manager_and_drops_empty_entries),
 		cmocka_unit_test(test_update_tracking_drops_manager_whose_fields_are_all_taken),
 		cmocka_unit_test(test_update_tracking_honours_reset_managed_fields),
+		cmocka_unit_test(test_update_tracking_of_unchanged_write_keeps_object_equal),
 		cmocka_unit_test(test_ssa_500_containers_applies_in_milliseconds),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
