@@ -97,28 +97,32 @@ static int atomic_obj(const struct kschema_field *row)
 	return row && (row->flags & KS_ATOMIC_OBJ);
 }
 
+/* "<prefix><s>", malloc'd; takes s (which may be NULL: then NULL). */
+static char *prefixed(const char *prefix, char *s)
+{
+	struct kbuf b = { 0 };
+
+	if (!s || kbuf_puts(&b, prefix) || kbuf_puts(&b, s)) {
+		free(s);
+		kbuf_free(&b);
+		return NULL;
+	}
+	free(s);
+	return kbuf_steal(&b);
+}
+
 /* Path element naming a list item: k:{keys} (keyed list) or v:<value> (set).
  * NULL when a keyed item lacks a key (or ENOMEM). */
 static char *item_name(const cJSON *item, const struct kschema_field *row)
 {
-	struct kbuf b = { 0 };
+	cJSON *key;
 	char *s;
 
-	if (row->list == KS_LIST_SET) {
-		s = kjson_canon(item);
-		if (!s || kbuf_puts(&b, "v:") || kbuf_puts(&b, s)) {
-			free(s);
-			kbuf_free(&b);
-			return NULL;
-		}
-		free(s);
-		return kbuf_steal(&b);
-	}
-	if (!cJSON_IsObject(item))
+	if (row->list == KS_LIST_SET)
+		return prefixed("v:", kjson_canon(item));
+	if (!cJSON_IsObject(item) || !(key = cJSON_CreateObject()))
 		return NULL;
-	cJSON *key = cJSON_CreateObject();
-
-	for (int i = 0; key && i < KSCHEMA_MAX_KEYS && row->ssa_keys[i]; i++) {
+	for (int i = 0; i < KSCHEMA_MAX_KEYS && row->ssa_keys[i]; i++) {
 		const cJSON *v = cJSON_GetObjectItemCaseSensitive(item, row->ssa_keys[i]);
 		cJSON *dup = v ? cJSON_Duplicate(v, 1) :
 			     row->ssa_defaults[i] ? cJSON_CreateString(row->ssa_defaults[i]) : NULL;
@@ -129,15 +133,9 @@ static char *item_name(const cJSON *item, const struct kschema_field *row)
 		}
 		cJSON_AddItemToObject(key, row->ssa_keys[i], dup);
 	}
-	s = key ? kjson_canon(key) : NULL;
+	s = kjson_canon(key);
 	cJSON_Delete(key);
-	if (!s || kbuf_puts(&b, "k:") || kbuf_puts(&b, s)) {
-		free(s);
-		kbuf_free(&b);
-		return NULL;
-	}
-	free(s);
-	return kbuf_steal(&b);
+	return prefixed("k:", s);
 }
 
 /* Item names of a list under row (keyed or set); NULL if any item has no
