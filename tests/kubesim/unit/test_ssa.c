@@ -475,6 +475,75 @@ static void test_update_tracking_of_unchanged_write_keeps_object_equal(void **st
 	cJSON_Delete(v2);
 }
 
+static double elapsed_ms(struct timespec a, struct timespec b);
+
+static void test_ssa_conflict_names_subresource_of_owner(void **state)
+{
+	cJSON *v1 = parse_q("{'apiVersion':'v1','kind':'Pod','metadata':{'name':'p'},'status':{'phase':'A'}}");
+	cJSON *v2 = cJSON_Duplicate(v1, 1), *cfg, *out = NULL, *conf = NULL;
+	struct kssa_req req = { "kubectl", "v1", "status", 0, T2 };
+	struct kerr e;
+
+	(void)state;
+	cJSON_ReplaceItemInObject(cJSON_GetObjectItem(v2, "status"), "phase", cJSON_CreateString("B"));
+	assert_int_equal(kssa_track_update(v1, v2, "kubelet", "v1", "status", T1, &e), 0);
+	assert_string_equal(path_str(entry(v2, "kubelet", "Update"), "subresource", NULL, NULL), "status");
+	cfg = parse_q("{'apiVersion':'v1','kind':'Pod','metadata':{'name':'p'},'status':{'phase':'C'}}");
+	assert_int_equal(kssa_apply(v2, cfg, &req, &out, &conf, &e), KAIRN_ECONFLICT);
+	assert_string_equal(e.msg, "Apply failed with 1 conflict: conflict with \"kubelet\" with subresource "
+				   "\"status\" using v1 at " T1 ": .status.phase");
+	cJSON_Delete(conf);
+	cJSON_Delete(cfg);
+	cJSON_Delete(v1);
+	cJSON_Delete(v2);
+}
+
+static void test_ssa_service_ports_keyed_by_port_and_protocol(void **state)
+{
+	cJSON *v1 = apply_ok(NULL, "{'apiVersion':'v1','kind':'Service','metadata':{'name':'s'},'spec':{'ports':["
+				   "{'port':53,'protocol':'UDP'},{'port':53,'protocol':'TCP','name':'t'}]}}",
+			     "kubectl", 0, T0);
+	cJSON *v2 = apply_ok(v1, "{'apiVersion':'v1','kind':'Service','metadata':{'name':'s'},'spec':{'ports':["
+				 "{'port':53,'name':'tcp'}]}}", "other", 1, T1);
+
+	(void)state;
+	assert_json(cJSON_GetObjectItem(v2, "spec"),
+		    "{'ports':[{'port':53,'protocol':'UDP'},{'port':53,'protocol':'TCP','name':'tcp'}]}");
+	cJSON_Delete(v1);
+	cJSON_Delete(v2);
+}
+
+static void test_ssa_large_configmap_is_linear(void **state)
+{
+	cJSON *cfg = parse_q("{'apiVersion':'v1','kind':'ConfigMap','metadata':{'name':'big'}}");
+	cJSON *data = cJSON_AddObjectToObject(cfg, "data"), *v1, *v2;
+	struct timespec t0, t1;
+	struct kerr e;
+	char k[32];
+
+	(void)state;
+	for (int i = 0; i < 20000; i++) {
+		snprintf(k, sizeof(k), "key-%d", i);
+		cJSON_AddStringToObject(data, k, "v");
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	v1 = apply_ok(NULL, "{'apiVersion':'v1','kind':'ConfigMap','metadata':{'name':'big'}}", "kubectl", 0, T0);
+	v2 = cJSON_Duplicate(cfg, 1); /* a PUT adding 20000 keys, keeping v1's metadata */
+	cJSON_ReplaceItemInObject(v2, "metadata", cJSON_Duplicate(cJSON_GetObjectItem(v1, "metadata"), 1));
+	assert_int_equal(kssa_track_update(v1, v2, "writer", "v1", NULL, T1, &e), 0);
+	cJSON_Delete(v1);
+	v1 = apply_ok(v2, "{'apiVersion':'v1','kind':'ConfigMap','metadata':{'name':'big'},'data':{'key-7':'w'}}",
+		      "kubectl", 1, T2);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	assert_string_equal(path_str(v1, "data", "key-7", NULL), "w");
+	assert_string_equal(path_str(v1, "data", "key-19999", NULL), "v");
+	print_message("20000-key ConfigMap update + apply: %.1f ms\n", elapsed_ms(t0, t1));
+	assert_true(elapsed_ms(t0, t1) < 3000);
+	cJSON_Delete(v1);
+	cJSON_Delete(v2);
+	cJSON_Delete(cfg);
+}
+
 static double elapsed_ms(struct timespec a, struct timespec b)
 {
 	return (double)(b.tv_sec - a.tv_sec) * 1e3 + (double)(b.tv_nsec - a.tv_nsec) / 1e6;
@@ -539,6 +608,9 @@ int main(void)
 		cmocka_unit_test(test_update_tracking_drops_manager_whose_fields_are_all_taken),
 		cmocka_unit_test(test_update_tracking_honours_reset_managed_fields),
 		cmocka_unit_test(test_update_tracking_of_unchanged_write_keeps_object_equal),
+		cmocka_unit_test(test_ssa_conflict_names_subresource_of_owner),
+		cmocka_unit_test(test_ssa_service_ports_keyed_by_port_and_protocol),
+		cmocka_unit_test(test_ssa_large_configmap_is_linear),
 		cmocka_unit_test(test_ssa_500_containers_applies_in_milliseconds),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
