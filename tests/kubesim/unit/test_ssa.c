@@ -477,6 +477,33 @@ static void test_update_tracking_of_unchanged_write_keeps_object_equal(void **st
 
 static double elapsed_ms(struct timespec a, struct timespec b);
 
+#define CM_LAST_APPLIED(v)                                                                                 \
+	"{'apiVersion':'v1','kind':'ConfigMap','metadata':{'name':'c','annotations':{"                     \
+	"'kubectl.kubernetes.io/last-applied-configuration':'" v "'}}}"
+
+static void test_ssa_last_applied_followup_does_not_conflict_with_csa(void **state)
+{
+	cJSON *live = parse_q(CM_LAST_APPLIED("old")), *cfg = parse_q(CM_LAST_APPLIED("new")), *out = NULL;
+	cJSON *conf = NULL;
+	struct kssa_req req = { "kubectl-last-applied", "v1", NULL, 0, T1 };
+	struct kerr e;
+
+	(void)state;
+	assert_int_equal(kssa_track_update(NULL, live, "kubectl-client-side-apply", "v1", NULL, T0, &e), 0);
+	assert_int_equal(kssa_apply(live, cfg, &req, &out, &conf, &e), 0);
+	assert_string_equal(path_str(cJSON_GetObjectItem(out, "metadata"), "annotations",
+				     "kubectl.kubernetes.io/last-applied-configuration", NULL), "new");
+	cJSON_Delete(out);
+	out = NULL;
+	/* Any other manager changing it still conflicts. */
+	req.manager = "someone";
+	assert_int_equal(kssa_apply(live, cfg, &req, &out, &conf, &e), KAIRN_ECONFLICT);
+	assert_non_null(strstr(e.msg, ".metadata.annotations.kubectl.kubernetes.io/last-applied-configuration"));
+	cJSON_Delete(conf);
+	cJSON_Delete(cfg);
+	cJSON_Delete(live);
+}
+
 static void test_ssa_conflict_names_subresource_of_owner(void **state)
 {
 	cJSON *v1 = parse_q("{'apiVersion':'v1','kind':'Pod','metadata':{'name':'p'},'status':{'phase':'A'}}");
@@ -609,6 +636,7 @@ int main(void)
 		cmocka_unit_test(test_update_tracking_honours_reset_managed_fields),
 		cmocka_unit_test(test_update_tracking_of_unchanged_write_keeps_object_equal),
 		cmocka_unit_test(test_ssa_conflict_names_subresource_of_owner),
+		cmocka_unit_test(test_ssa_last_applied_followup_does_not_conflict_with_csa),
 		cmocka_unit_test(test_ssa_service_ports_keyed_by_port_and_protocol),
 		cmocka_unit_test(test_ssa_large_configmap_is_linear),
 		cmocka_unit_test(test_ssa_500_containers_applies_in_milliseconds),
