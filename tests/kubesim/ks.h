@@ -13,6 +13,7 @@
 #include <cjson/cJSON.h>
 #include <pthread.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 #include "util/buf.h"
 #include "util/err.h"
@@ -199,6 +200,10 @@ void ks_controllers_stop(struct ks_server *s);
 /* Schedules a reconcile of an object in delay_ms. */
 void ks_ctl_schedule_locked(struct ks_server *s, const struct ks_res *res, const char *ns,
 			    const char *name, long delay_ms);
+
+/* ---- testapi.c ---- */
+int ks_testapi_init(struct ks_server *s);
+void ks_testapi_fini(struct ks_server *s);
 
 /* ---- http.c ---- */
 int ks_server_start(struct ks_server *s, struct kerr *e);
