@@ -80,6 +80,9 @@ int kube_client_new(const struct kube_config *cfg, const struct kube_client_opts
 	rc = kube_config_dup(cfg, &c->cfg, e);
 	if (rc)
 		goto fail;
+	if (c->cfg->tls_server_name)
+		log_warn("kubeconfig: tls-server-name is not supported; the certificate is checked "
+			 "against the host of %s", c->cfg->server);
 	rc = kube_auth_init(&c->auth, c->cfg, e);
 	if (rc)
 		goto fail;
