@@ -76,6 +76,8 @@ struct kube_client {
 	struct kube_limiter limiter;
 	struct kube_auth auth;
 	char *user_agent;
+	char *base_url;              /* cfg->server, or with tls-server-name as host */
+	struct curl_slist *connect_to; /* tls-server-name → the real host */
 
 	pthread_mutex_t mu;       /* pool, slots, stats, rng, discovery */
 	pthread_cond_t slot_cv;

@@ -53,7 +53,7 @@ static void add_ext(X509 *cert, X509 *issuer, int nid, const char *value)
 }
 
 /* Mints a P-256 key and a certificate for cn, signed by (ca_key, ca) or self. */
-static void mint(const char *cn, int is_ca, EVP_PKEY *ca_key, X509 *ca, EVP_PKEY **key_out,
+static void mint(const char *cn, const char *san, int is_ca, EVP_PKEY *ca_key, X509 *ca, EVP_PKEY **key_out,
 		 X509 **cert_out, struct pem *pem)
 {
 	EVP_PKEY *key = EVP_EC_gen("P-256");
@@ -75,7 +75,7 @@ static void mint(const char *cn, int is_ca, EVP_PKEY *ca_key, X509 *ca, EVP_PKEY
 		add_ext(c, ca ? ca : c, NID_basic_constraints, "critical,CA:TRUE");
 		add_ext(c, ca ? ca : c, NID_key_usage, "critical,keyCertSign,cRLSign");
 	} else {
-		add_ext(c, ca ? ca : c, NID_subject_alt_name, "IP:127.0.0.1,DNS:localhost");
+		add_ext(c, ca ? ca : c, NID_subject_alt_name, san);
 		add_ext(c, ca ? ca : c, NID_ext_key_usage, "serverAuth,clientAuth");
 	}
 	assert_true(X509_sign(c, ca_key ? ca_key : key, EVP_sha256()) > 0);
@@ -95,7 +95,7 @@ static void mint(const char *cn, int is_ca, EVP_PKEY *ca_key, X509 *ca, EVP_PKEY
 }
 
 struct pki {
-	struct pem ca, other_ca, server, client;
+	struct pem ca, other_ca, server, named, client;
 };
 
 static void pki_make(struct pki *p)
@@ -103,10 +103,12 @@ static void pki_make(struct pki *p)
 	EVP_PKEY *ca_key, *other_key;
 	X509 *ca, *other;
 
-	mint("test-ca", 1, NULL, NULL, &ca_key, &ca, &p->ca);
-	mint("other-ca", 1, NULL, NULL, &other_key, &other, &p->other_ca);
-	mint("127.0.0.1", 0, ca_key, ca, NULL, NULL, &p->server);
-	mint("kairn-client", 0, ca_key, ca, NULL, NULL, &p->client);
+	mint("test-ca", NULL, 1, NULL, NULL, &ca_key, &ca, &p->ca);
+	mint("other-ca", NULL, 1, NULL, NULL, &other_key, &other, &p->other_ca);
+	mint("127.0.0.1", "IP:127.0.0.1,DNS:localhost", 0, ca_key, ca, NULL, NULL, &p->server);
+	/* valid only for a name that does not resolve: needs tls-server-name */
+	mint("kube.internal", "DNS:kube.internal", 0, ca_key, ca, NULL, NULL, &p->named);
+	mint("kairn-client", "DNS:kairn-client", 0, ca_key, ca, NULL, NULL, &p->client);
 	EVP_PKEY_free(ca_key);
 	EVP_PKEY_free(other_key);
 	X509_free(ca);
@@ -124,6 +126,7 @@ static void pki_free(struct pki *p)
 	pem_free(&p->ca);
 	pem_free(&p->other_ca);
 	pem_free(&p->server);
+	pem_free(&p->named);
 	pem_free(&p->client);
 }
 
@@ -149,8 +152,8 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *c, const char *u
 
 struct fixture {
 	struct pki pki;
-	struct MHD_Daemon *d;
-	char url[64];
+	struct MHD_Daemon *d, *named;
+	char url[64], named_url[64];
 };
 
 static int setup(void **state)
@@ -166,8 +169,15 @@ static int setup(void **state)
 				MHD_OPTION_HTTPS_MEM_KEY, f->pki.server.key,
 				MHD_OPTION_HTTPS_MEM_CERT, f->pki.server.cert,
 				MHD_OPTION_HTTPS_MEM_TRUST, f->pki.ca.cert, MHD_OPTION_END);
-	if (!f->d)
+	f->named = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
+				    MHD_USE_TLS, 0, NULL, NULL, answer, NULL,
+				    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&a,
+				    MHD_OPTION_HTTPS_MEM_KEY, f->pki.named.key,
+				    MHD_OPTION_HTTPS_MEM_CERT, f->pki.named.cert, MHD_OPTION_END);
+	if (!f->d || !f->named)
 		return -1;
+	snprintf(f->named_url, sizeof(f->named_url), "https://127.0.0.1:%u/",
+		 (unsigned)MHD_get_daemon_info(f->named, MHD_DAEMON_INFO_BIND_PORT)->port);
 	snprintf(f->url, sizeof(f->url), "https://127.0.0.1:%u",
 		 (unsigned)MHD_get_daemon_info(f->d, MHD_DAEMON_INFO_BIND_PORT)->port);
 	*state = f;
@@ -179,6 +189,7 @@ static int teardown(void **state)
 	struct fixture *f = *state;
 
 	MHD_stop_daemon(f->d);
+	MHD_stop_daemon(f->named);
 	pki_free(&f->pki);
 	free(f);
 	return 0;
@@ -187,13 +198,13 @@ static int teardown(void **state)
 static const struct kube_client_opts OPTS = { .qps = -1, .max_attempts = 3, .backoff_base_ms = 10,
 					      .timeout_ms = 5000 };
 
-static int version_with(struct fixture *f, struct kube_config *cfg, struct kerr *e)
+static int version_at(const char *url, struct kube_config *cfg, struct kerr *e)
 {
 	struct kube_client *c = NULL;
 	cJSON *v = NULL;
 	int rc;
 
-	cfg->server = f->url;
+	cfg->server = (char *)url;
 	rc = kube_client_new(cfg, &OPTS, &c, e);
 	assert_int_equal(rc, 0);
 	rc = kube_server_version(c, &v, e);
@@ -202,6 +213,25 @@ static int version_with(struct fixture *f, struct kube_config *cfg, struct kerr 
 	cJSON_Delete(v);
 	kube_client_free(c);
 	return rc;
+}
+
+static int version_with(struct fixture *f, struct kube_config *cfg, struct kerr *e)
+{
+	return version_at(f->url, cfg, e);
+}
+
+static void test_tls_server_name_checks_certificate_against_it(void **state)
+{
+	struct fixture *f = *state;
+	struct kube_config cfg = { .ca_pem = f->pki.ca.cert, .ca_pem_len = strlen(f->pki.ca.cert) };
+	struct kerr e;
+
+	/* the certificate names kube.internal, not 127.0.0.1 */
+	assert_int_equal(version_at(f->named_url, &cfg, &e), KAIRN_ETLS);
+	cfg.tls_server_name = "kube.internal";
+	assert_int_equal(version_at(f->named_url, &cfg, &e), 0);
+	cfg.tls_server_name = "other.internal";
+	assert_int_equal(version_at(f->named_url, &cfg, &e), KAIRN_ETLS);
 }
 
 static void test_tls_trusts_the_kubeconfig_ca(void **state)
@@ -281,6 +311,7 @@ int main(void)
 		cmocka_unit_test(test_tls_insecure_skip_verify),
 		cmocka_unit_test(test_tls_client_certificate_from_memory),
 		cmocka_unit_test(test_tls_mismatched_client_key_is_a_tls_error),
+		cmocka_unit_test(test_tls_server_name_checks_certificate_against_it),
 	};
 	int rc;
 
