@@ -423,3 +423,54 @@ oom:
 	free(list);
 	return KAIRN_ENOMEM;
 }
+
+static cJSON *project(const char *field, const cJSON *want, const cJSON *have, int depth)
+{
+	cJSON *out;
+	const cJSON *w;
+
+	if (!have || depth > 100)
+		return NULL;
+	if (cJSON_IsObject(want) && cJSON_IsObject(have)) {
+		out = cJSON_CreateObject();
+		cJSON_ArrayForEach(w, want) {
+			cJSON *sub = project(w->string, w, cJSON_GetObjectItemCaseSensitive(have, w->string),
+					     depth + 1);
+
+			if (sub)
+				cJSON_AddItemToObject(out, w->string, sub);
+		}
+		return out;
+	}
+	if (cJSON_IsArray(want) && cJSON_IsArray(have)) {
+		const struct list_key *lk = list_key_for(field);
+		const cJSON *h;
+
+		out = cJSON_CreateArray();
+		if (!lk) {
+			/* atomic list: live's list as it is */
+			cJSON_Delete(out);
+			return cJSON_Duplicate(have, 1);
+		}
+		cJSON_ArrayForEach(w, want) {
+			const cJSON *match = NULL;
+
+			cJSON_ArrayForEach(h, have)
+				if (same_item(lk, w, h)) {
+					match = h;
+					break;
+				}
+			if (match)
+				cJSON_AddItemToArray(out, project(NULL, w, match, depth + 1));
+		}
+		return out;
+	}
+	return cJSON_Duplicate(have, 1);
+}
+
+cJSON *sync_project_live(const cJSON *desired, const cJSON *live)
+{
+	cJSON *p = project(NULL, desired, live, 0);
+
+	return p ? p : cJSON_CreateObject();
+}

@@ -37,6 +37,11 @@ int sync_diff(const cJSON *desired, const cJSON *live, const struct sync_diff_op
 
 void sync_diff_result_free(struct sync_diff_result *r);
 
+/* The part of live that desired speaks about: the same shape as desired,
+ * with live's values (keyed list items matched by key). What a diff should
+ * show, without server defaults and other managers' fields. Caller frees. */
+cJSON *sync_project_live(const cJSON *desired, const cJSON *live);
+
 /* Reads kairn.dev/ignore-paths ("/spec/replicas,/metadata/annotations/x")
  * from obj into a NULL-terminated array of malloc'd strings (caller frees
  * each and the array). Returns the count, or KAIRN_ENOMEM. */

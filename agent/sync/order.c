@@ -88,7 +88,7 @@ int sync_wave_of(const cJSON *obj, int *wave, struct kerr *e)
 	*wave = 0;
 	for (size_t i = 0; i < 2; i++) {
 		const cJSON *a = cJSON_GetObjectItemCaseSensitive(ann, names[i]);
-		int w;
+		int w = 0;
 
 		if (!a)
 			continue;

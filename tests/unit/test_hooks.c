@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "hooks/hook.h"
+#include "hooks/status.h"
 
 static int spec_of(const char *annotations, struct hook_spec *s, struct kerr *e)
 {
@@ -112,6 +113,35 @@ static void test_bad_hook_values_name_the_annotation(void **state)
 			 KAIRN_EINVAL);
 }
 
+static enum hook_state state_of(const char *json, char *why)
+{
+	cJSON *o = cJSON_Parse(json);
+	enum hook_state s;
+
+	assert_non_null(o);
+	s = hook_state_of(o, why, 256);
+	cJSON_Delete(o);
+	return s;
+}
+
+static void test_job_hook_state_from_conditions(void **state)
+{
+	char why[256];
+
+	(void)state;
+	assert_int_equal(state_of("{\"apiVersion\":\"batch/v1\",\"kind\":\"Job\",\"status\":{}}", why), HOOK_RUNNING);
+	assert_int_equal(state_of("{\"apiVersion\":\"batch/v1\",\"kind\":\"Job\",\"status\":{\"conditions\":"
+				  "[{\"type\":\"Complete\",\"status\":\"True\"}]}}", why), HOOK_SUCCEEDED);
+	assert_int_equal(state_of("{\"apiVersion\":\"batch/v1\",\"kind\":\"Job\",\"status\":{\"conditions\":"
+				  "[{\"type\":\"Complete\",\"status\":\"False\"},{\"type\":\"Failed\",\"status\":\"True\","
+				  "\"reason\":\"BackoffLimitExceeded\",\"message\":\"Job has reached the specified backoff limit\"}]}}",
+				  why), HOOK_FAILED);
+	assert_string_equal(why, "Job failed: BackoffLimitExceeded: Job has reached the specified backoff limit");
+	assert_int_equal(state_of("{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"status\":{\"phase\":\"Failed\"}}", why),
+			 HOOK_FAILED);
+	assert_int_equal(state_of("{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\"}", why), HOOK_SUCCEEDED);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -122,6 +152,7 @@ int main(void)
 		cmocka_unit_test(test_kairn_hook_with_timeout),
 		cmocka_unit_test(test_helm_test_hook_is_never_run_by_sync),
 		cmocka_unit_test(test_bad_hook_values_name_the_annotation),
+		cmocka_unit_test(test_job_hook_state_from_conditions),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
