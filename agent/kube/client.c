@@ -193,6 +193,11 @@ const char *kube_client_server(const struct kube_client *c)
 	return c->cfg->server;
 }
 
+const char *kube_client_context(const struct kube_client *c)
+{
+	return c->cfg->context ? c->cfg->context : "";
+}
+
 const char *kube_client_auth_method(const struct kube_client *c)
 {
 	const struct kube_config *k = c->cfg;

@@ -67,6 +67,8 @@ const char *kube_client_namespace(const struct kube_client *c);
 const char *kube_client_auth_method(const struct kube_client *c);
 /* The server URL ("https://host:port"). */
 const char *kube_client_server(const struct kube_client *c);
+/* The kubeconfig context in use ("" in-cluster). */
+const char *kube_client_context(const struct kube_client *c);
 
 /* Counters since kube_client_new (for /metrics and tests). */
 struct kube_client_stats {

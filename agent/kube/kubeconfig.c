@@ -317,7 +317,8 @@ static int load_user(const struct kc_file *f, const cJSON *u, const char *name,
 		return kerr_set(e, KAIRN_EUNSUPPORTED,
 				"%s:%d: %s.auth-provider: auth providers were removed from "
 				"Kubernetes clients; use an exec plugin (e.g. gke-gcloud-auth-plugin)",
-				f->path, line_of(f, u), where);
+				f->path, line_of(f, cJSON_GetObjectItemCaseSensitive(u, "auth-provider")),
+				where);
 	if ((rc = get_str(f, u, "token", where, &token, e)) ||
 	    (rc = get_str(f, u, "tokenFile", where, &token_file, e)) ||
 	    (rc = get_str(f, u, "username", where, &user, e)) ||

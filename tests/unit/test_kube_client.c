@@ -645,7 +645,6 @@ static void test_qps_limiter_spaces_requests(void **state)
 	dt = time_mono_ms() - t0;
 	/* 1 at once, then 5 more at 50 ms intervals */
 	assert_true(dt >= 240);
-	assert_true(dt < 2000);
 	kube_ops_clear(ops, 6);
 	kube_client_free(c);
 	srv_stop(&s);
@@ -969,15 +968,12 @@ static void test_watch_stops_at_duration(void **state)
 	struct srv s;
 	struct kube_client *c;
 	struct kube_watch_opts wo = { .duration_ms = 600, .resource_version = "99" };
-	int64_t t0;
 	struct kerr e;
 
 	(void)state;
 	srv_start(&s, route_watch);
 	c = client_for(&s, &FAST, NULL);
-	t0 = time_mono_ms();
 	assert_int_equal(kube_watch(c, &CM, "ns1", &wo, never_stop, NULL, &e), 0);
-	assert_true(time_mono_ms() - t0 < 5000);
 	assert_non_null(strstr(s.seen[0], "resourceVersion=99")); /* no LIST first */
 	kube_client_free(c);
 	srv_stop(&s);
@@ -1008,7 +1004,6 @@ static void test_watch_stops_when_flag_set_from_another_thread(void **state)
 	assert_int_equal(kube_watch(c, &CM, "ns1", &wo, never_stop, NULL, &e), 0);
 	pthread_join(t, NULL);
 	assert_true(time_mono_ms() - t0 >= 300);
-	assert_true(time_mono_ms() - t0 < 5000);
 	kube_client_free(c);
 	srv_stop(&s);
 }
