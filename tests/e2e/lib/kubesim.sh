@@ -8,7 +8,8 @@
 # kubesim_start binds 127.0.0.1 on a free port (--listen 127.0.0.1:0), waits
 # for its --port-file, and sets KUBESIM_PID, KUBESIM_PORT, KUBESIM_URL
 # (http[s]://127.0.0.1:PORT), KUBESIM_KUBECONFIG (the kubeconfig it wrote) and
-# KUBESIM_DIR (a temp dir removed at exit). An EXIT trap stops every kubesim
+# KUBESIM_DIR (a temp dir removed at exit), KUBESIM_LOG (its output, set
+# even when the start fails). An EXIT trap stops every kubesim
 # this script started and runs the kubesim_on_exit commands, so a failing
 # test leaves nothing behind. Call kubesim_start more than once for several
 # servers; the variables describe the last one.
@@ -48,6 +49,7 @@ kubesim_start() {
 	"$KUBESIM_BIN" --listen 127.0.0.1:0 --port-file "$dir/port" \
 		--kubeconfig-out "$dir/kubeconfig" "$@" >"$dir/log" 2>&1 &
 	KUBESIM_PID=$!
+	KUBESIM_LOG="$dir/log"
 	_KS_PIDS+=("$KUBESIM_PID")
 	for i in $(seq 1 200); do
 		if [ -s "$dir/port" ] && [ -s "$dir/kubeconfig" ]; then break; fi
