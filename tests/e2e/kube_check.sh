@@ -53,7 +53,7 @@ grep -q "v1\." "$W/ok.out" || fail "no server version printed"
 
 echo "== -o json"
 "$KAIRN_BIN" --kubeconfig "$KUBESIM_KUBECONFIG" check -o json >"$W/ok.json"
-grep -q '"ok": *true' "$W/ok.json" || { cat "$W/ok.json"; fail "-o json does not say ok"; }
+grep -Eq '"ok":[[:space:]]*true' "$W/ok.json" || { cat "$W/ok.json"; fail "-o json does not say ok"; }
 
 echo "== wrong token"
 write_kubeconfig "$KUBESIM_URL" "$CA_DATA" "    token: not-$TOKEN" >"$W/wrong.yaml"
