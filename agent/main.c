@@ -19,6 +19,7 @@ static const struct kairn_command commands[] = {
 	{ "version", cmd_version, "Print version, commit and library versions", cmd_version_usage },
 	{ "source", cmd_source, "Fetch a Git source and check out a commit", cmd_source_usage },
 	{ "render", cmd_render, "Load, validate and print the manifests of a directory", cmd_render_usage },
+	{ "check", cmd_check, "Check the connection, identity and permissions", cmd_check_usage },
 	{ "sync", cmd_sync, "Sync a Git source (or directory) to the cluster once", cmd_sync_usage },
 	{ "diff", cmd_diff, "Show what a sync would change (exit 3 on differences)", cmd_diff_usage },
 	{ "help", cmd_help, "Show help for kairn or a command", NULL },
