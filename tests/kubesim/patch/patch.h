@@ -63,4 +63,9 @@ int kssa_track_update(const cJSON *old, cJSON *updated, const char *manager,
 		      const char *api_version, const char *subresource, const char *now,
 		      struct kerr *e);
 
+/* Deep equality that ignores the order of object members (cJSON_Compare
+ * also does, but scans quadratically); arrays compare in order, numbers by
+ * value. Use it to detect no-op writes. */
+int kjson_equal(const cJSON *a, const cJSON *b);
+
 #endif
