@@ -20,9 +20,9 @@ curl -sf "$base/healthz" | grep -q ok || fail "/healthz"
 
 # self-heal: a patch and a delete are undone
 kubectl --kubeconfig "$KUBESIM_KUBECONFIG" patch configmap cm1 -n default --type merge -p '{"data":{"k":"drifted"}}' >/dev/null
-wait_for 2 test "$(cm_value default cm1)" = v1 || fail "patched cm1 not restored within 2 s"
+wait_for 2 cm_is default cm1 v1 || fail "patched cm1 not restored within 2 s"
 kubesim_curl /api/v1/namespaces/default/configmaps/cm2 -X DELETE >/dev/null
-wait_for 2 test "$(cm_value default cm2)" = v2 -o "$(cm_value default cm2)" = v1 || fail "deleted cm2 not recreated within 2 s"
+wait_for 2 cm_is default cm2 v1 || fail "deleted cm2 not recreated within 2 s"
 
 # webhook: wrong signature → 401, nothing synced; right one → sync within a second
 write_cms "$RUN_DIR/app" 3 v2
@@ -34,7 +34,7 @@ sleep 0.3
 sig=$(printf '%s' "$body" | openssl dgst -sha256 -hmac hook-secret | sed 's/^.*= //')
 code=$(curl -s -o /dev/null -w '%{http_code}' -X POST "$base/webhook" -H "X-Hub-Signature-256: sha256=$sig" -d "$body")
 [ "$code" = 202 ] || fail "valid webhook answered $code, want 202"
-wait_for 1 test "$(cm_value default cm3)" = v2 || fail "valid webhook did not sync within 1 s"
+wait_for 1 cm_is default cm3 v2 || fail "valid webhook did not sync within 1 s"
 
 # metrics
 m=$(curl -sf "$base/metrics")

@@ -68,3 +68,8 @@ write_cms() {
 			"$i" "$3" >"$1/cm$i.yaml"
 	done
 }
+
+# cm_is NS NAME VALUE: succeeds when the ConfigMap's data.k is VALUE (for wait_for)
+cm_is() {
+	[ "$(cm_value "$1" "$2")" = "$3" ]
+}
