@@ -13,6 +13,7 @@
  */
 #include "cli.h"
 #include "common.h"
+#include "daemon/config.h"
 #include "daemon/daemon.h"
 #include "util/fsutil.h"
 #include "util/log.h"
@@ -46,10 +47,14 @@ const char cmd_run_usage[] =
 	"      --lease-namespace NS       Lease namespace (default kairn-system)\n"
 	"      --lease-duration DUR       Lease duration (default 15s; renewed every third of it)\n"
 	"      --identity ID              this replica in the Lease (default $POD_NAME, else host-pid)\n"
+	"      --config F                 several sources from a YAML file instead of --repo/--dir:\n"
+	"                                 sources: [{name, repo|dir, ref, path, recurse, namespace,\n"
+	"                                 prune, selfHeal, interval}]; the Git credential, cache and\n"
+	"                                 prune-limit flags below apply to every source\n"
 	"\n" SOURCE_FLAGS_HELP;
 
 enum { O_INTERVAL = 1, O_LISTEN, O_PORT_FILE, O_SECRET, O_NO_HEAL, O_LEADER, O_LEASE_NAME,
-       O_LEASE_NS, O_LEASE_DUR, O_IDENTITY };
+       O_LEASE_NS, O_LEASE_DUR, O_IDENTITY, O_CONFIG };
 
 static int signal_pipe_wr = -1; /* the signal handler's only state; see the header comment */
 
@@ -73,7 +78,8 @@ static int parse_duration(const char *flag, const char *v, int64_t *ms)
 struct run_flags {
 	struct daemon_opts d;
 	struct daemon_source src;
-	const char *secret_file;
+	const char *secret_file, *config;
+	struct daemon_source *many; /* from --config */
 	int64_t lease_ms;
 	char identity[HOST_NAME_MAX + 32];
 };
@@ -91,6 +97,7 @@ static int parse(int argc, char **argv, struct run_flags *r, struct source_flags
 		{ "lease-namespace", required_argument, NULL, O_LEASE_NS },
 		{ "lease-duration", required_argument, NULL, O_LEASE_DUR },
 		{ "identity", required_argument, NULL, O_IDENTITY },
+		{ "config", required_argument, NULL, O_CONFIG },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -112,6 +119,7 @@ static int parse(int argc, char **argv, struct run_flags *r, struct source_flags
 		case O_LEASE_NS: r->d.lease.namespace = optarg; break;
 		case O_LEASE_DUR: rc = parse_duration("lease-duration", optarg, &r->lease_ms); break;
 		case O_IDENTITY: r->d.lease.identity = optarg; break;
+		case O_CONFIG: r->config = optarg; break;
 		case 'h': rc = -1; break;
 		default:
 			rc = source_flags_handle(f, c, optarg, "run");
@@ -146,6 +154,39 @@ static void default_identity(struct run_flags *r)
 	r->d.lease.identity = r->identity;
 }
 
+/* One daemon_source per config entry: the command line's credentials, cache
+ * and prune limits, the entry's location and settings. */
+static int config_sources(struct run_flags *r, const struct source_flags *f,
+			  const struct daemon_config *cfg, struct kerr *e)
+{
+	r->many = calloc(cfg->n, sizeof(*r->many));
+	if (!r->many)
+		return kerr_set(e, KAIRN_ENOMEM, "out of memory");
+	for (size_t i = 0; i < cfg->n; i++) {
+		const struct daemon_config_source *c = &cfg->sources[i];
+		struct daemon_source *d = &r->many[i];
+
+		d->src = f->src;
+		d->sync = f->sync;
+		d->src.name = c->name;
+		d->src.git.url = c->repo;
+		d->src.git.ref = c->ref;
+		d->src.git.path = c->path;
+		d->src.dir = c->dir;
+		d->src.recurse = c->recurse;
+		d->sync.source = c->name;
+		d->sync.hooks.source = c->name;
+		if (c->ns)
+			d->sync.default_ns = c->ns;
+		d->sync.prune = c->prune;
+		d->interval_ms = c->interval_ms;
+		d->self_heal = c->self_heal && r->src.self_heal;
+	}
+	r->d.sources = r->many;
+	r->d.n_sources = cfg->n;
+	return 0;
+}
+
 static int install_signals(int wr, struct sigaction old[2])
 {
 	struct sigaction sa = { .sa_handler = on_signal };
@@ -171,6 +212,7 @@ int cmd_run(int argc, char **argv, const struct kairn_globals *g)
 {
 	struct run_flags r = { 0 };
 	struct source_flags f;
+	struct daemon_config *cfg = NULL;
 	struct kube_client *kc = NULL;
 	struct sigaction old[2];
 	char *secret = NULL;
@@ -188,9 +230,18 @@ int cmd_run(int argc, char **argv, const struct kairn_globals *g)
 	rc = parse(argc, argv, &r, &f);
 	if (rc)
 		return rc == -1 ? KAIRN_EXIT_OK : rc;
+	if (r.config && (f.src.git.url || f.src.dir)) {
+		source_flags_free(&f);
+		return cli_usage_error("run", "--config and --repo/--dir exclude each other");
+	}
 	rc = KAIRN_EXIT_ERROR;
 	if (cli_kube_connect(g, &kc, &e))
 		goto fail;
+	/* With --config, source_flags_finish still reads the shared secrets and
+	 * derives the shared cache dir; it needs a Git source to do so. This
+	 * placeholder is replaced by each entry's repo/dir and never fetched. */
+	if (r.config)
+		f.src.git.url = "file:///kairn-config-placeholder";
 	if ((rc = source_flags_finish(&f, g, kc, "run")))
 		goto out;
 	rc = KAIRN_EXIT_ERROR;
@@ -202,6 +253,8 @@ int cmd_run(int argc, char **argv, const struct kairn_globals *g)
 	r.src.sync = f.sync;
 	r.d.sources = &r.src;
 	r.d.n_sources = 1;
+	if (r.config && (daemon_config_load(r.config, &cfg, &e) || config_sources(&r, &f, cfg, &e)))
+		goto fail;
 	r.d.webhook_secret = secret;
 	r.d.lease.duration_s = (int)((r.lease_ms + 999) / 1000);
 	default_identity(&r);
@@ -233,6 +286,8 @@ out:
 		explicit_bzero(secret, secret_len);
 		free(secret);
 	}
+	free(r.many);
+	daemon_config_free(cfg);
 	kube_client_free(kc);
 	source_flags_free(&f);
 	return rc;
