@@ -22,6 +22,7 @@ static const struct kairn_command commands[] = {
 	{ "check", cmd_check, "Check the connection, identity and permissions", cmd_check_usage },
 	{ "sync", cmd_sync, "Sync a Git source (or directory) to the cluster once", cmd_sync_usage },
 	{ "diff", cmd_diff, "Show what a sync would change (exit 3 on differences)", cmd_diff_usage },
+	{ "run", cmd_run, "Run the agent: sync loop, self-heal, metrics, webhook, leader election", cmd_run_usage },
 	{ "help", cmd_help, "Show help for kairn or a command", NULL },
 	{ NULL, NULL, NULL, NULL },
 };
