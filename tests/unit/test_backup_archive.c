@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -536,6 +537,84 @@ static void test_reader_tolerates_any_entry_order_and_dirs(void **state)
 	backup_reader_free(r);
 }
 
+static void test_reader_reads_foreign_velero_shaped_fixture(void **state)
+{
+	struct backup_reader *r = NULL;
+	struct kerr e;
+	size_t found = 0;
+
+	(void)state;
+	if (backup_reader_open(KAIRN_SOURCE_DIR "/tests/unit/fixtures/backup/velero-shaped.tar.gz", NULL, &r, &e))
+		fail_msg("%s", e.msg);
+	assert_string_equal(backup_reader_version(r), "1.1.0");
+	assert_int_equal(backup_reader_count(r), 6);
+	assert_int_equal(backup_reader_skipped(r), 0);
+	for (size_t i = 0; i < backup_reader_count(r); i++) {
+		const struct backup_index_item *it = backup_reader_item(r, i);
+		char *l, *p;
+
+		assert_true(it->has_legacy);
+		assert_string_equal(it->preferred_version, "v1");
+		assert_int_equal(backup_reader_item_bytes(r, i, 0, &l, NULL, &e), 0);
+		assert_int_equal(backup_reader_item_bytes(r, i, 1, &p, NULL, &e), 0);
+		assert_string_equal(l, p);
+		if (!strcmp(it->group_resource, "scyllaclusters.scylla.scylladb.com")) {
+			assert_string_equal(it->group, "scylla.scylladb.com");
+			assert_string_equal(it->resource, "scyllaclusters");
+			assert_string_equal(it->ns, "scylla");
+			assert_string_equal(it->kind, "ScyllaCluster");
+			found++;
+		}
+		if (!strcmp(it->name, "caf\xc3\xa9")) {
+			assert_string_equal(it->group_resource, "configmaps");
+			found++;
+		}
+		free(l);
+		free(p);
+	}
+	assert_int_equal(found, 2);
+	backup_reader_free(r);
+}
+
+/* 10,000 objects stream through without the tarball in memory; prints the
+ * figures (under ASan they are pessimistic). */
+static void test_archive_streams_ten_thousand_items(void **state)
+{
+	struct backup_writer *w = NULL;
+	struct backup_reader *r = NULL;
+	struct kerr e;
+	struct stat st;
+	const int n = 10000;
+	struct timespec t0, t1, t2;
+
+	(void)state;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(backup_writer_open(tpath("10k.tar.gz"), 0, &w, &e), 0);
+	for (int i = 0; i < n; i++) {
+		char name[32];
+		cJSON *o;
+
+		snprintf(name, sizeof(name), "cm-%05d", i);
+		o = make_obj("v1", "ConfigMap", "ns-big", name, i);
+		assert_int_equal(backup_writer_add(w, "", "configmaps", "v1", o, &e), 0);
+		cJSON_Delete(o);
+	}
+	assert_int_equal(backup_writer_finish(w, &e), 0);
+	backup_writer_free(w);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	if (backup_reader_open(tpath("10k.tar.gz"), NULL, &r, &e))
+		fail_msg("%s", e.msg);
+	clock_gettime(CLOCK_MONOTONIC, &t2);
+	assert_int_equal(backup_reader_count(r), n);
+	assert_string_equal(backup_reader_item(r, n - 1)->name, "cm-09999");
+	backup_reader_free(r);
+	assert_int_equal(stat(tpath("10k.tar.gz"), &st), 0);
+	printf("10k items: write %.0f ms, read+verify %.0f ms, tarball %lld bytes\n",
+	       (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6,
+	       (double)(t2.tv_sec - t1.tv_sec) * 1e3 + (double)(t2.tv_nsec - t1.tv_nsec) / 1e6,
+	       (long long)st.st_size);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -553,6 +632,8 @@ int main(void)
 		cmocka_unit_test(test_reader_enforces_entry_size_limit),
 		cmocka_unit_test(test_reader_rejects_truncated_gzip),
 		cmocka_unit_test(test_reader_tolerates_any_entry_order_and_dirs),
+		cmocka_unit_test(test_reader_reads_foreign_velero_shaped_fixture),
+		cmocka_unit_test(test_archive_streams_ten_thousand_items),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
