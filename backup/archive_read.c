@@ -373,7 +373,8 @@ static int build_index(struct read_state *st, struct kerr *e)
 	struct backup_reader *r = st->r;
 	size_t i;
 
-	qsort(st->copies, st->n, sizeof(*st->copies), cmp_copies);
+	if (st->n)
+		qsort(st->copies, st->n, sizeof(*st->copies), cmp_copies);
 	r->items = calloc(st->n ? st->n : 1, sizeof(*r->items));
 	if (!r->items)
 		return kerr_set(e, KAIRN_ENOMEM, "out of memory");

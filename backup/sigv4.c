@@ -93,7 +93,8 @@ static int canonical_query(struct kbuf *b, const char *query)
 		}
 		params[n++] = tok;
 	}
-	qsort(params, n, sizeof(*params), cmp_param);
+	if (n)
+		qsort(params, n, sizeof(*params), cmp_param);
 	for (size_t i = 0; rc == 0 && i < n; i++)
 		rc = kbuf_printf(b, "%s%s%s", i ? "&" : "", params[i], strchr(params[i], '=') ? "" : "=");
 out:

@@ -26,6 +26,10 @@ struct backup_key_list {
 	size_t n;
 };
 void backup_key_list_free(struct backup_key_list *l);
+/* For store implementations: append a copy of k (cap tracks the allocation,
+ * start at 0), and sort bytewise. add returns 0 or KAIRN_ENOMEM. */
+int backup_key_list_add(struct backup_key_list *l, size_t *cap, const char *k);
+void backup_key_list_sort(struct backup_key_list *l);
 
 struct backup_store_ops {
 	/* Uploads the file at src as key; the object appears only when complete. */

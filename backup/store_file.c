@@ -175,7 +175,7 @@ static int file_del(struct backup_store *s, const char *key, struct kerr *e)
 	return rc;
 }
 
-static int add_key(struct backup_key_list *l, size_t *cap, const char *k)
+int backup_key_list_add(struct backup_key_list *l, size_t *cap, const char *k)
 {
 	if (l->n == *cap) {
 		size_t nc = *cap ? *cap * 2 : 64;
@@ -222,7 +222,7 @@ static int walk(const char *dir, const char *rel, const char *prefix, int delim,
 				if (delim && klen >= plen) {
 					char *p = NULL;
 
-					if (asprintf(&p, "%s/", key) < 0 || add_key(out, cap, p))
+					if (asprintf(&p, "%s/", key) < 0 || backup_key_list_add(out, cap, p))
 						rc = kerr_set(e, KAIRN_ENOMEM, "out of memory");
 					free(p);
 				} else {
@@ -236,7 +236,7 @@ static int walk(const char *dir, const char *rel, const char *prefix, int delim,
 				}
 			}
 		} else if (S_ISREG(st.st_mode) && !strncmp(key, prefix, plen)) {
-			if (add_key(out, cap, key))
+			if (backup_key_list_add(out, cap, key))
 				rc = kerr_set(e, KAIRN_ENOMEM, "out of memory");
 		}
 		free(sub);
@@ -249,6 +249,12 @@ static int walk(const char *dir, const char *rel, const char *prefix, int delim,
 static int cmp_str(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+void backup_key_list_sort(struct backup_key_list *l)
+{
+	if (l->n)
+		qsort(l->keys, l->n, sizeof(*l->keys), cmp_str);
 }
 
 static int file_list(struct backup_store *s, const char *prefix, int delim,
@@ -267,8 +273,7 @@ static int file_list(struct backup_store *s, const char *prefix, int delim,
 		backup_key_list_free(out);
 		return rc;
 	}
-	if (out->n)
-		qsort(out->keys, out->n, sizeof(*out->keys), cmp_str);
+	backup_key_list_sort(out);
 	return 0;
 }
 

@@ -513,28 +513,6 @@ static int s3_del(struct backup_store *bs, const char *key, struct kerr *e)
 	return rc ? kerr_prefix(e, "s3 delete %s", key) : 0;
 }
 
-static int list_add(struct backup_key_list *l, size_t *cap, const char *k)
-{
-	if (l->n == *cap) {
-		size_t nc = *cap ? *cap * 2 : 64;
-		char **nk = realloc(l->keys, nc * sizeof(*nk));
-
-		if (!nk)
-			return KAIRN_ENOMEM;
-		l->keys = nk;
-		*cap = nc;
-	}
-	if (!(l->keys[l->n] = strdup(k)))
-		return KAIRN_ENOMEM;
-	l->n++;
-	return 0;
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* Collects the text of every <tag> inside each <block> (block NULL: anywhere). */
 static int collect(const struct kbuf *doc, const char *block, const char *tag, size_t strip,
 		   struct backup_key_list *out, size_t *cap)
@@ -569,7 +547,7 @@ static int collect(const struct kbuf *doc, const char *block, const char *tag, s
 			continue;
 		}
 		if (rc == 0 && kbuf_putc(&v, '\0') == 0 && v.len - 1 >= strip)
-			rc = list_add(out, cap, v.data + strip);
+			rc = backup_key_list_add(out, cap, v.data + strip);
 		if (!block)
 			p = bp;
 	}
@@ -624,8 +602,7 @@ static int s3_list(struct backup_store *bs, const char *prefix, int delim, struc
 		backup_key_list_free(out);
 		return kerr_prefix(e, "s3 list %s", prefix);
 	}
-	if (out->n)
-		qsort(out->keys, out->n, sizeof(*out->keys), cmp_str);
+	backup_key_list_sort(out);
 	return 0;
 }
 

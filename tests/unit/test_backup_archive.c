@@ -354,6 +354,8 @@ static void test_system_tar_lists_0755_files_and_long_paths(void **state)
 
 /* ---- hostile and broken archives, built with libarchive directly ---- */
 
+#define HARDLINK 1 /* raw_entry.type for a hard link to metadata/version */
+
 struct raw_entry {
 	const char *path;
 	int type; /* AE_IFREG, AE_IFLNK, AE_IFDIR */
@@ -372,10 +374,12 @@ static void write_raw(const char *path, const struct raw_entry *ents, size_t n)
 		size_t len = ents[i].data ? strlen(ents[i].data) : 0;
 
 		archive_entry_set_pathname(ent, ents[i].path);
-		archive_entry_set_filetype(ent, (unsigned)ents[i].type);
+		archive_entry_set_filetype(ent, ents[i].type == HARDLINK ? AE_IFREG : (unsigned)ents[i].type);
 		archive_entry_set_perm(ent, 0755);
 		if (ents[i].type == AE_IFLNK)
 			archive_entry_set_symlink(ent, "/etc/passwd");
+		else if (ents[i].type == HARDLINK)
+			archive_entry_set_hardlink(ent, "metadata/version");
 		else
 			archive_entry_set_size(ent, (la_int64_t)len);
 		assert_int_equal(archive_write_header(a, ent), ARCHIVE_OK);
@@ -414,13 +418,37 @@ static void test_reader_rejects_path_traversal(void **state)
 	expect_reject(b, 2, "absolute path");
 }
 
-static void test_reader_rejects_symlinks(void **state)
+static void test_reader_rejects_symlinks_and_hardlinks(void **state)
 {
 	const struct raw_entry a[] = { { "metadata/version", AE_IFREG, "1.1.0\n" },
 				       { "resources/configmaps/namespaces/shop/web.json", AE_IFLNK, NULL } };
 
+	const struct raw_entry b[] = { { "metadata/version", AE_IFREG, "1.1.0\n" },
+				       { "resources/configmaps/namespaces/shop/web.json", HARDLINK, NULL } };
+
 	(void)state;
 	expect_reject(a, 2, "links are not allowed");
+	expect_reject(b, 2, "links are not allowed");
+}
+
+static void test_reader_rejects_garbage_after_gzip_stream(void **state)
+{
+	const struct raw_entry a[] = { { "metadata/version", AE_IFREG, "1.1.0\n" } };
+	struct backup_reader *r = NULL;
+	struct kerr e;
+	FILE *fp;
+
+	(void)state;
+	write_raw(tpath("trail.tar.gz"), a, 1);
+	assert_int_equal(backup_reader_open(tpath("trail.tar.gz"), NULL, &r, &e), 0);
+	backup_reader_free(r);
+	r = NULL;
+	fp = fopen(tpath("trail.tar.gz"), "ab");
+	fputs("this is not gzip", fp);
+	fclose(fp);
+	assert_int_not_equal(backup_reader_open(tpath("trail.tar.gz"), NULL, &r, &e), 0);
+	assert_null(r);
+	assert_non_null(strstr(e.msg, "gzip"));
 }
 
 static void test_reader_names_the_entry_with_bad_json(void **state)
@@ -625,7 +653,8 @@ int main(void)
 		cmocka_unit_test(test_tar_headers_are_velero_shaped),
 		cmocka_unit_test(test_system_tar_lists_0755_files_and_long_paths),
 		cmocka_unit_test(test_reader_rejects_path_traversal),
-		cmocka_unit_test(test_reader_rejects_symlinks),
+		cmocka_unit_test(test_reader_rejects_symlinks_and_hardlinks),
+		cmocka_unit_test(test_reader_rejects_garbage_after_gzip_stream),
 		cmocka_unit_test(test_reader_names_the_entry_with_bad_json),
 		cmocka_unit_test(test_reader_rejects_names_that_disagree_with_metadata),
 		cmocka_unit_test(test_reader_requires_version_file),
