@@ -616,7 +616,7 @@ int backup_reader_item_bytes(struct backup_reader *r, size_t i, int preferred, c
 int backup_reader_item_object(struct backup_reader *r, size_t i, cJSON **out, struct kerr *e)
 {
 	char *buf = NULL;
-	size_t n;
+	size_t n = 0;
 	int rc = backup_reader_item_bytes(r, i, 0, &buf, &n, e);
 
 	*out = NULL;
