@@ -99,9 +99,11 @@ int backup_store_s3_new(const struct backup_s3_config *cfg, struct backup_store 
 
 /* ---- backups in a store (store_backup.c) ---- */
 
-/* Uploads backup `name` from local_dir (holding N.tar.gz, sidecars and
- * velero-backup.json): every other file first, velero-backup.json last, so a
- * crash leaves no complete-looking backup. Missing optional sidecars are skipped. */
+/* Uploads backup `name` from local_dir, a directory holding this one backup
+ * (N.tar.gz, the N-* sidecars, velero-backup.json): every other file first,
+ * velero-backup.json last, so a crash leaves no complete-looking backup.
+ * Sidecars that are absent are simply not uploaded (Velero treats them as
+ * optional). Callers should run backup_store_check_layout once per store. */
 int backup_store_upload(struct backup_store *s, const char *name, const char *local_dir, struct kerr *e);
 /* Downloads velero-backup.json and N.tar.gz of `name` into local_dir. */
 int backup_store_download(struct backup_store *s, const char *name, const char *local_dir, struct kerr *e);
