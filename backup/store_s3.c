@@ -30,6 +30,8 @@
 #include "util/codec.h"
 #include "util/err.h"
 #include "util/fsutil.h"
+#include "util/log.h"
+#include "util/timeutil.h"
 
 #define EMPTY_SHA256 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
@@ -205,7 +207,7 @@ static void amz_now(char out[17])
 
 /* One signed request. key may be NULL (bucket level); query is the already
  * encoded query string. Returns 0 on 2xx, else a mapped error. */
-static int s3_request(struct s3_store *s, const char *method, const char *key, const char *query,
+static int s3_request_once(struct s3_store *s, const char *method, const char *key, const char *query,
 		      struct s3_body *body, struct s3_resp *resp, struct kerr *e)
 {
 	struct kbuf uri = { 0 }, url = { 0 }, auth = { 0 }, hv = { 0 }, host = { 0 };
@@ -325,6 +327,35 @@ static void resp_free(struct s3_resp *r)
 {
 	kbuf_free(&r->body);
 	kbuf_free(&r->etag);
+}
+
+/* s3_request_once with retries: connection errors and 5xx (S3's 500/503
+ * SlowDown) are retried up to 3 times with backoff (0.4, 0.8, 1.6 s); the
+ * body is re-read from where it started and a download file is truncated. */
+static int s3_request(struct s3_store *s, const char *method, const char *key, const char *query,
+		      struct s3_body *body, struct s3_resp *resp, struct kerr *e)
+{
+	off_t start = body && body->fp ? ftello(body->fp) : 0;
+
+	for (int attempt = 1;; attempt++) {
+		int rc = s3_request_once(s, method, key, query, body, resp, e);
+
+		if (rc == 0 || attempt == 4 || (rc != KAIRN_ENET && resp->status < 500))
+			return rc;
+		log_warn("s3: %s; retrying (%d of 3)", e ? e->msg : "request failed", attempt);
+		time_sleep_ms(200LL << attempt);
+		if (body) {
+			body->off = 0;
+			if (body->fp && fseeko(body->fp, start, SEEK_SET) != 0)
+				return rc;
+		}
+		if (resp->to && (fflush(resp->to) != 0 || ftruncate(fileno(resp->to), 0) != 0 ||
+				 fseeko(resp->to, 0, SEEK_SET) != 0))
+			return rc;
+		kbuf_reset(&resp->body);
+		kbuf_reset(&resp->etag);
+		resp->status = 0;
+	}
 }
 
 /* ---- put ---- */

@@ -278,10 +278,27 @@ static void test_s3_credentials_file_and_env(void **state)
 	backup_store_free(s);
 }
 
+static void test_s3_unreachable_endpoint_is_a_network_error(void **state)
+{
+	struct backup_s3_config c = { .bucket = "b", .endpoint = "http://127.0.0.1:1", .path_style = 1,
+				      .access_key = "AK", .secret_key = "SK" };
+	struct backup_store *s = NULL;
+	struct backup_key_list l = { 0 };
+	struct kerr e;
+
+	(void)state;
+	assert_int_equal(backup_store_s3_new(&c, &s, &e), 0);
+	/* retried three times, then reported with the URL */
+	assert_int_equal(backup_store_list(s, "backups/", 0, &l, &e), KAIRN_ENET);
+	assert_non_null(strstr(e.msg, "http://127.0.0.1:1/b?list-type=2"));
+	backup_store_free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_s3_credentials_file_and_env),
+		cmocka_unit_test(test_s3_unreachable_endpoint_is_a_network_error),
 		cmocka_unit_test(test_s3_put_get_list_delete),
 		cmocka_unit_test(test_s3_list_follows_continuation_tokens),
 		cmocka_unit_test(test_s3_multipart_upload_round_trips),
