@@ -20,7 +20,7 @@ enum kairn_exit {
 	KAIRN_EXIT_PRUNE_REFUSED = 5 /* a prune guard refused */
 };
 
-enum kairn_output { KAIRN_OUT_TEXT = 0, KAIRN_OUT_JSON };
+enum kairn_output { KAIRN_OUT_TEXT = 0, KAIRN_OUT_JSON, KAIRN_OUT_YAML };
 
 struct kairn_globals {
 	const char *kubeconfig; /* --kubeconfig, else KUBECONFIG, else ~/.kube/config */
@@ -48,9 +48,28 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format
 /* Prints cmd's help to stdout and returns 0. */
 int cli_print_help(const char *cmd);
 
+/* One per command, in agent/cmd/<name>.c. */
 int cmd_version(int argc, char **argv, const struct kairn_globals *g);
 int cmd_help(int argc, char **argv, const struct kairn_globals *g);
+int cmd_source(int argc, char **argv, const struct kairn_globals *g);
+int cmd_render(int argc, char **argv, const struct kairn_globals *g);
+int cmd_check(int argc, char **argv, const struct kairn_globals *g);
+int cmd_sync(int argc, char **argv, const struct kairn_globals *g);
+int cmd_diff(int argc, char **argv, const struct kairn_globals *g);
+int cmd_run(int argc, char **argv, const struct kairn_globals *g);
+int cmd_run(int argc, char **argv, const struct kairn_globals *g);
+int cmd_backup(int argc, char **argv, const struct kairn_globals *g);
+int cmd_restore(int argc, char **argv, const struct kairn_globals *g);
 
 extern const char cmd_version_usage[];
+extern const char cmd_source_usage[];
+extern const char cmd_render_usage[];
+extern const char cmd_check_usage[];
+extern const char cmd_sync_usage[];
+extern const char cmd_diff_usage[];
+extern const char cmd_run_usage[];
+extern const char cmd_run_usage[];
+extern const char cmd_backup_usage[];
+extern const char cmd_restore_usage[];
 
 #endif

@@ -17,6 +17,12 @@
 
 static const struct kairn_command commands[] = {
 	{ "version", cmd_version, "Print version, commit and library versions", cmd_version_usage },
+	{ "source", cmd_source, "Fetch a Git source and check out a commit", cmd_source_usage },
+	{ "render", cmd_render, "Load, validate and print the manifests of a directory", cmd_render_usage },
+	{ "check", cmd_check, "Check the connection, identity and permissions", cmd_check_usage },
+	{ "sync", cmd_sync, "Sync a Git source (or directory) to the cluster once", cmd_sync_usage },
+	{ "diff", cmd_diff, "Show what a sync would change (exit 3 on differences)", cmd_diff_usage },
+	{ "run", cmd_run, "Run the agent: sync loop, self-heal, metrics, webhook, leader election", cmd_run_usage },
 	{ "help", cmd_help, "Show help for kairn or a command", NULL },
 	{ NULL, NULL, NULL, NULL },
 };
@@ -121,7 +127,7 @@ static int apply_global(const struct global_flag *f, const char *v, struct kairn
 {
 	enum log_level lvl;
 	enum log_format fmt;
-	double d;
+	double d = 0;
 
 	switch (f->id) {
 	case GF_KUBECONFIG: g->kubeconfig = v; break;
@@ -132,8 +138,10 @@ static int apply_global(const struct global_flag *f, const char *v, struct kairn
 			g->output = KAIRN_OUT_JSON;
 		else if (strcmp(v, "text") == 0)
 			g->output = KAIRN_OUT_TEXT;
+		else if (strcmp(v, "yaml") == 0)
+			g->output = KAIRN_OUT_YAML;
 		else
-			return cli_usage_error(NULL, "--output: \"%s\" is not text or json", v);
+			return cli_usage_error(NULL, "--output: \"%s\" is not text, json or yaml", v);
 		break;
 	case GF_LOG_LEVEL:
 		if (log_level_parse(v, &lvl))

@@ -20,6 +20,12 @@ long jsonx_long(const cJSON *obj, const char *path, long def);
 cJSON *jsonx_ensure_obj(cJSON *obj, const char *path);
 /* Replaces (or adds) key in obj with item; takes ownership of item. */
 int jsonx_set(cJSON *obj, const char *key, cJSON *item);
+/* RFC 6901 JSON pointer ("/spec/template/spec/containers/0/image", "~1" for
+ * '/', "~0" for '~'). _get returns the node or NULL; _remove deletes it and
+ * returns 1, or 0 when there was nothing to remove. */
+cJSON *jsonx_pointer_get(const cJSON *root, const char *ptr);
+int jsonx_pointer_remove(cJSON *root, const char *ptr);
+
 /* Compact serialisation; caller frees with free(). */
 char *jsonx_print(const cJSON *obj);
 

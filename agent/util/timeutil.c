@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 int64_t time_mono_ms(void)
@@ -60,4 +61,49 @@ void time_sleep_ms(int64_t ms)
 
 	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
 		;
+}
+
+int time_parse_duration_ms(const char *s, int64_t *out_ms)
+{
+	static const struct { const char *unit; double ms; } units[] = {
+		{ "ms", 1 }, { "us", 0.001 }, { "ns", 0.000001 },
+		{ "h", 3600000 }, { "m", 60000 }, { "s", 1000 },
+	};
+	double total = 0;
+	const char *p = s;
+	char *end;
+	double v;
+
+	if (!s || !*s)
+		return -1;
+	v = strtod(s, &end);
+	if (end != s && *end == '\0') { /* a bare number: seconds */
+		if (v < 0 || v > 9.2e12)
+			return -1;
+		*out_ms = (int64_t)(v * 1000);
+		return 0;
+	}
+	while (*p) {
+		size_t i;
+
+		v = strtod(p, &end);
+		if (end == p || v < 0 || *p == '+' || *p == '-')
+			return -1;
+		p = end;
+		for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+			size_t n = strlen(units[i].unit);
+
+			if (strncmp(p, units[i].unit, n) == 0) {
+				total += v * units[i].ms;
+				p += n;
+				break;
+			}
+		}
+		if (i == sizeof(units) / sizeof(units[0]))
+			return -1;
+	}
+	if (total > 9.2e15)
+		return -1;
+	*out_ms = (int64_t)total;
+	return 0;
 }

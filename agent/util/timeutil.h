@@ -15,5 +15,8 @@ void time_rfc3339(time_t t, char out[32]);
 /* Parses "YYYY-MM-DDTHH:MM:SSZ" (fractional seconds and offsets accepted). */
 int time_parse_rfc3339(const char *s, time_t *out);
 void time_sleep_ms(int64_t ms);
+/* Parses a Go-style duration ("90s", "10m", "1h30m", "250ms", "1.5h") into
+ * milliseconds. A bare number is seconds. Returns 0 or -1. */
+int time_parse_duration_ms(const char *s, int64_t *out_ms);
 
 #endif

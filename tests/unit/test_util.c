@@ -19,6 +19,7 @@
 #include "util/fsutil.h"
 #include "util/jsonx.h"
 #include "util/timeutil.h"
+#include "util/strmap.h"
 
 static void test_kerr_prefix_builds_context_chain(void **state)
 {
@@ -95,6 +96,28 @@ static void test_jsonx_paths(void **state)
 	cJSON_Delete(o);
 }
 
+static void test_json_pointer_get_and_remove(void **state)
+{
+	cJSON *o = cJSON_Parse("{\"spec\":{\"replicas\":3,\"c\":[{\"image\":\"a\"},{\"image\":\"b\"}]},"
+			       "\"metadata\":{\"annotations\":{\"a/b\":\"x\",\"t~\":\"y\"}}}");
+
+	(void)state;
+	assert_int_equal(jsonx_pointer_get(o, "/spec/replicas")->valueint, 3);
+	assert_string_equal(jsonx_pointer_get(o, "/spec/c/1/image")->valuestring, "b");
+	assert_string_equal(jsonx_pointer_get(o, "/metadata/annotations/a~1b")->valuestring, "x");
+	assert_string_equal(jsonx_pointer_get(o, "/metadata/annotations/t~0")->valuestring, "y");
+	assert_null(jsonx_pointer_get(o, "/spec/c/9"));
+	assert_null(jsonx_pointer_get(o, "spec"));
+	assert_ptr_equal(jsonx_pointer_get(o, ""), o);
+	assert_int_equal(jsonx_pointer_remove(o, "/spec/replicas"), 1);
+	assert_null(jsonx_pointer_get(o, "/spec/replicas"));
+	assert_int_equal(jsonx_pointer_remove(o, "/spec/replicas"), 0);
+	assert_int_equal(jsonx_pointer_remove(o, "/spec/c/0"), 1);
+	assert_string_equal(jsonx_pointer_get(o, "/spec/c/0/image")->valuestring, "b");
+	assert_int_equal(jsonx_pointer_remove(o, "/metadata/annotations/a~1b"), 1);
+	cJSON_Delete(o);
+}
+
 static void test_rfc3339_parse_and_format(void **state)
 {
 	time_t t;
@@ -108,6 +131,24 @@ static void test_rfc3339_parse_and_format(void **state)
 	time_rfc3339(t, buf);
 	assert_string_equal(buf, "2026-01-01T00:00:00Z");
 	assert_int_equal(time_parse_rfc3339("yesterday", &t), -1);
+}
+
+static void test_duration_parse_go_style(void **state)
+{
+	int64_t ms;
+
+	(void)state;
+	assert_int_equal(time_parse_duration_ms("90s", &ms), 0);
+	assert_int_equal(ms, 90000);
+	assert_int_equal(time_parse_duration_ms("1h30m", &ms), 0);
+	assert_int_equal(ms, 5400000);
+	assert_int_equal(time_parse_duration_ms("250ms", &ms), 0);
+	assert_int_equal(ms, 250);
+	assert_int_equal(time_parse_duration_ms("30", &ms), 0);
+	assert_int_equal(ms, 30000);
+	assert_int_equal(time_parse_duration_ms("10 minutes", &ms), -1);
+	assert_int_equal(time_parse_duration_ms("-5s", &ms), -1);
+	assert_int_equal(time_parse_duration_ms("", &ms), -1);
 }
 
 static void test_atomic_write_then_read(void **state)
@@ -133,6 +174,42 @@ static void test_atomic_write_then_read(void **state)
 	rmdir(dir);
 }
 
+static void test_strmap_put_get_delete_many(void **state)
+{
+	struct strmap *m = strmap_new();
+	char key[64];
+	void *old;
+	size_t n = 0, i = 0;
+	const char *k;
+	void *v;
+
+	(void)state;
+	for (long j = 0; j < 20000; j++) {
+		snprintf(key, sizeof(key), "apps/StatefulSet/titan-cells/cell-%ld", j);
+		assert_int_equal(strmap_put(m, key, (void *)(j + 1), &old), 0);
+		assert_null(old);
+	}
+	assert_int_equal(strmap_len(m), 20000);
+	assert_int_equal(strmap_put(m, "apps/StatefulSet/titan-cells/cell-7", (void *)99, &old), 0);
+	assert_ptr_equal(old, (void *)8);
+	/* delete every other key, then check the rest are all still reachable */
+	for (long j = 0; j < 20000; j += 2) {
+		snprintf(key, sizeof(key), "apps/StatefulSet/titan-cells/cell-%ld", j);
+		assert_non_null(strmap_del(m, key));
+	}
+	assert_null(strmap_del(m, "nope"));
+	for (long j = 1; j < 20000; j += 2) {
+		snprintf(key, sizeof(key), "apps/StatefulSet/titan-cells/cell-%ld", j);
+		assert_non_null(strmap_get(m, key));
+	}
+	snprintf(key, sizeof(key), "apps/StatefulSet/titan-cells/cell-%d", 4);
+	assert_null(strmap_get(m, key));
+	while (strmap_next(m, &i, &k, &v))
+		n++;
+	assert_int_equal(n, 10000);
+	strmap_free(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -141,8 +218,11 @@ int main(void)
 		cmocka_unit_test(test_base64_round_trip_and_rejects_garbage),
 		cmocka_unit_test(test_sha256_and_hmac_known_vectors),
 		cmocka_unit_test(test_jsonx_paths),
+		cmocka_unit_test(test_json_pointer_get_and_remove),
 		cmocka_unit_test(test_rfc3339_parse_and_format),
+		cmocka_unit_test(test_duration_parse_go_style),
 		cmocka_unit_test(test_atomic_write_then_read),
+		cmocka_unit_test(test_strmap_put_get_delete_many),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -595,20 +595,30 @@ static void diff_free(struct diff *d)
 static void prune_value(cJSON *v, const struct kschema_field *row, const struct kfset *drop,
 			const struct kfset *keep);
 
-/* Removes from obj what drop names, except what keep still owns. */
+/* Removes from obj what drop names, except what keep still owns. Each name
+ * in drop is looked up once, so the index never serves a deleted member. */
 static void prune_object(cJSON *obj, const char *type, const struct kfset *drop, const struct kfset *keep)
 {
+	struct kjson_index ix;
+	int indexed = kjson_index_init(&ix, obj) == 0;
+
 	for (size_t i = 0; i < drop->n; i++) {
 		const struct kfset *dk = drop->kids[i], *kk = keep ? kfset_get(keep, dk->name) : NULL;
 		cJSON *v;
 
-		if (dk->name[0] != 'f' || !(v = cJSON_GetObjectItemCaseSensitive(obj, dk->name + 2)))
+		if (dk->name[0] != 'f')
+			continue;
+		v = indexed ? kjson_index_get(&ix, dk->name + 2) :
+			      cJSON_GetObjectItemCaseSensitive(obj, dk->name + 2);
+		if (!v)
 			continue;
 		if (dk->member && kfset_empty(kk))
-			cJSON_DeleteItemFromObjectCaseSensitive(obj, dk->name + 2);
+			cJSON_Delete(cJSON_DetachItemViaPointer(obj, v));
 		else
 			prune_value(v, lookup(type, dk->name + 2), dk, kk);
 	}
+	if (indexed)
+		kjson_index_fini(&ix);
 }
 
 static void prune_list(cJSON *list, const struct kschema_field *row, const struct kfset *drop,

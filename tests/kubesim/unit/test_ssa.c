@@ -576,6 +576,33 @@ static double elapsed_ms(struct timespec a, struct timespec b)
 	return (double)(b.tv_sec - a.tv_sec) * 1e3 + (double)(b.tv_nsec - a.tv_nsec) / 1e6;
 }
 
+static void test_ssa_dropping_20000_keys_is_linear(void **state)
+{
+	cJSON *cfg = parse_q("{'apiVersion':'v1','kind':'ConfigMap','metadata':{'name':'big'}}");
+	cJSON *data = cJSON_AddObjectToObject(cfg, "data"), *v1 = NULL, *v2, *conf = NULL;
+	struct kssa_req req = { "kubectl", "v1", NULL, 0, T0 };
+	struct timespec t0, t1;
+	struct kerr e;
+	char k[32];
+
+	(void)state;
+	for (int i = 0; i < 20000; i++) {
+		snprintf(k, sizeof(k), "key-%d", i);
+		cJSON_AddStringToObject(data, k, "v");
+	}
+	assert_int_equal(kssa_apply(NULL, cfg, &req, &v1, &conf, &e), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	v2 = apply_ok(v1, "{'apiVersion':'v1','kind':'ConfigMap','metadata':{'name':'big'},'data':{'key-5':'v'}}",
+		      "kubectl", 0, T1);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	assert_json(cJSON_GetObjectItem(v2, "data"), "{'key-5':'v'}");
+	print_message("dropping 19999 of 20000 keys: %.1f ms\n", elapsed_ms(t0, t1));
+	assert_true(elapsed_ms(t0, t1) < 3000);
+	cJSON_Delete(v1);
+	cJSON_Delete(v2);
+	cJSON_Delete(cfg);
+}
+
 static void test_ssa_500_containers_applies_in_milliseconds(void **state)
 {
 	cJSON *cfg = parse_q("{'apiVersion':'v1','kind':'Pod','metadata':{'name':'big'},'spec':{}}");
@@ -639,6 +666,7 @@ int main(void)
 		cmocka_unit_test(test_ssa_last_applied_followup_does_not_conflict_with_csa),
 		cmocka_unit_test(test_ssa_service_ports_keyed_by_port_and_protocol),
 		cmocka_unit_test(test_ssa_large_configmap_is_linear),
+		cmocka_unit_test(test_ssa_dropping_20000_keys_is_linear),
 		cmocka_unit_test(test_ssa_500_containers_applies_in_milliseconds),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

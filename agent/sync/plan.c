@@ -1,0 +1,782 @@
+/*
+ * plan.c — building a sync plan (see sync.h). Read-only: GETs and LISTs only.
+ *
+ * Steps: classify inputs (hooks apart), resolve kinds (a kind defined by a
+ * CRD in the same commit is "pending" until that CRD exists), default
+ * namespaces, reject duplicates and bad annotations — collecting every
+ * error before giving up — then read the inventory, LIST live state once per
+ * resource type and namespace, diff, pick prune candidates, apply the prune
+ * guards and sort into apply order.
+ */
+#include "sync.h"
+#include "sync/guard.h"
+#include "util/codec.h"
+#include "util/jsonx.h"
+#include "util/log.h"
+#include "util/strmap.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_REPORTED_ERRORS 50
+
+struct builder {
+	struct kube_client *kc;
+	const struct sync_opts *o;
+	struct sync_plan *p;
+	size_t cap;
+	struct strmap *by_key;     /* key -> entry index + 1 */
+	struct strmap *crd_kinds;  /* "group/Kind" -> "Namespaced"/"Cluster" scope string */
+	struct kbuf errs;
+	int nerr;
+	int oom;
+};
+
+const char *sync_action_name(enum sync_action a)
+{
+	static const char *const names[] = { "create", "update", "unchanged", "prune", "skip" };
+
+	return a < SYNC_ACTION_COUNT ? names[a] : "?";
+}
+
+static void add_error(struct builder *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void add_error(struct builder *b, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (++b->nerr > MAX_REPORTED_ERRORS)
+		return;
+	if (b->errs.len)
+		kbuf_putc(&b->errs, '\n');
+	va_start(ap, fmt);
+	if (kbuf_vprintf(&b->errs, fmt, ap))
+		b->oom = 1;
+	va_end(ap);
+}
+
+static void add_warning(struct sync_plan *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void add_warning(struct sync_plan *p, const char *fmt, ...)
+{
+	struct kbuf w = { 0 };
+	char **grown;
+	va_list ap;
+
+	va_start(ap, fmt);
+	kbuf_vprintf(&w, fmt, ap);
+	va_end(ap);
+	grown = realloc(p->warnings, (p->n_warnings + 1) * sizeof(char *));
+	if (!grown || !w.data) {
+		kbuf_free(&w);
+		return;
+	}
+	p->warnings = grown;
+	p->warnings[p->n_warnings++] = kbuf_steal(&w);
+}
+
+static char *xstrdup(struct builder *b, const char *s)
+{
+	char *d = s ? strdup(s) : NULL;
+
+	if (s && !d)
+		b->oom = 1;
+	return d;
+}
+
+static struct sync_entry *new_entry(struct builder *b)
+{
+	struct sync_plan *p = b->p;
+
+	if (p->n == b->cap) {
+		size_t cap = b->cap ? b->cap * 2 : 64;
+		struct sync_entry *g = realloc(p->entries, cap * sizeof(*g));
+
+		if (!g) {
+			b->oom = 1;
+			return NULL;
+		}
+		p->entries = g;
+		b->cap = cap;
+	}
+	memset(&p->entries[p->n], 0, sizeof(p->entries[0]));
+	return &p->entries[p->n++];
+}
+
+static const char *group_of(const char *api_version, char *buf, size_t n)
+{
+	const char *slash = strchr(api_version, '/');
+
+	if (!slash)
+		return "";
+	snprintf(buf, n, "%.*s", (int)(slash - api_version), api_version);
+	return buf;
+}
+
+static char *make_key(const char *group, const char *kind, const char *ns, const char *name)
+{
+	struct kbuf k = { 0 };
+
+	if (kbuf_printf(&k, "%s/%s/%s/%s", group, kind, ns ? ns : "", name))
+		return NULL;
+	return kbuf_steal(&k);
+}
+
+/* CRDs in the desired set: their kinds may be used before they exist. */
+static void collect_crds(struct builder *b, const struct sync_input *in, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		const char *kind = jsonx_str(in[i].obj, "kind"), *api = jsonx_str(in[i].obj, "apiVersion");
+		const char *g = jsonx_str(in[i].obj, "spec.group");
+		const char *k = jsonx_str(in[i].obj, "spec.names.kind");
+		const char *scope = jsonx_str(in[i].obj, "spec.scope");
+		char key[512];
+
+		if (!kind || !api || strcmp(kind, "CustomResourceDefinition") != 0 ||
+		    strncmp(api, "apiextensions.k8s.io/", 21) != 0 || !g || !k)
+			continue;
+		snprintf(key, sizeof(key), "%s/%s", g, k);
+		if (strmap_put(b->crd_kinds, key, (void *)(scope && strcmp(scope, "Cluster") == 0 ? "Cluster" : "Namespaced"), NULL))
+			b->oom = 1;
+	}
+}
+
+/* Adds a hook (not applied with the rest, not in the inventory). */
+static void add_hook(struct builder *b, const struct sync_input *in, const struct hook_spec *spec,
+		     const char *origin)
+{
+	struct sync_plan *p = b->p;
+	cJSON *copy = cJSON_Duplicate(in->obj, 1);
+	struct hook_item *grown;
+	cJSON *meta;
+
+	if (!copy) {
+		b->oom = 1;
+		return;
+	}
+	meta = jsonx_get(copy, "metadata");
+	if (cJSON_IsObject(meta) && !jsonx_str(copy, "metadata.namespace") && b->o->default_ns)
+		jsonx_set(meta, "namespace", cJSON_CreateString(b->o->default_ns));
+	cJSON_AddItemToArray(p->hook_objs, copy);
+	grown = realloc(p->hooks, (p->n_hooks + 1) * sizeof(*grown));
+	if (!grown) {
+		b->oom = 1;
+		return;
+	}
+	p->hooks = grown;
+	p->hooks[p->n_hooks].obj = copy;
+	p->hooks[p->n_hooks].spec = *spec;
+	p->hooks[p->n_hooks].origin = xstrdup(b, origin);
+	p->n_hooks++;
+}
+
+/* A Secret's stringData is write-only: the API server folds it into data
+ * (base64) and never returns it, so diffing it would never settle. Fold it
+ * here the same way; applying data is equivalent. */
+static int fold_string_data(cJSON *obj)
+{
+	cJSON *sd = cJSON_GetObjectItemCaseSensitive(obj, "stringData"), *data, *v;
+
+	if (!cJSON_IsObject(sd))
+		return 0;
+	data = jsonx_ensure_obj(obj, "data");
+	if (!data)
+		return KAIRN_EINVAL;
+	cJSON_ArrayForEach(v, sd) {
+		char *b64;
+
+		if (!cJSON_IsString(v))
+			continue;
+		b64 = b64_encode(v->valuestring, strlen(v->valuestring));
+		if (!b64 || jsonx_set(data, v->string, cJSON_CreateString(b64))) {
+			free(b64);
+			return KAIRN_ENOMEM;
+		}
+		free(b64);
+	}
+	cJSON_DeleteItemFromObjectCaseSensitive(obj, "stringData");
+	return 0;
+}
+
+/* Builds the object kairn applies: namespace set, source label added. */
+static cJSON *desired_copy(struct builder *b, const cJSON *obj, const char *ns)
+{
+	cJSON *c = cJSON_Duplicate(obj, 1), *meta, *labels;
+
+	if (!c) {
+		b->oom = 1;
+		return NULL;
+	}
+	meta = jsonx_get(c, "metadata");
+	if (ns)
+		jsonx_set(meta, "namespace", cJSON_CreateString(ns));
+	else
+		cJSON_DeleteItemFromObjectCaseSensitive(meta, "namespace");
+	labels = jsonx_ensure_obj(c, "metadata.labels");
+	if (!labels || jsonx_set(labels, KAIRN_SOURCE_LABEL, cJSON_CreateString(b->o->source)))
+		b->oom = 1;
+	if (jsonx_str(c, "kind") && strcmp(jsonx_str(c, "kind"), "Secret") == 0 &&
+	    jsonx_str(c, "apiVersion") && strcmp(jsonx_str(c, "apiVersion"), "v1") == 0 &&
+	    fold_string_data(c))
+		b->oom = 1;
+	return c;
+}
+
+static void add_desired(struct builder *b, const struct sync_input *in)
+{
+	const char *api = jsonx_str(in->obj, "apiVersion"), *kind = jsonx_str(in->obj, "kind");
+	const char *name = jsonx_str(in->obj, "metadata.name");
+	const char *ns = jsonx_str(in->obj, "metadata.namespace");
+	char origin[1024], gbuf[256];
+	const char *group;
+	struct hook_spec spec;
+	struct kube_resource res;
+	struct sync_entry *en;
+	struct kerr e;
+	int pending = 0, namespaced, wave;
+	char *key;
+
+	snprintf(origin, sizeof(origin), "%s:%d", in->file ? in->file : "?", in->line);
+	if (!api || !kind || !name) {
+		add_error(b, "%s: apiVersion, kind and metadata.name are required", origin);
+		return;
+	}
+	if (hook_spec_of(in->obj, &spec, &e)) {
+		add_error(b, "%s: %s", origin, e.msg);
+		return;
+	}
+	if (spec.phases) {
+		if (spec.phases & (HOOK_PHASE_PRE_SYNC | HOOK_PHASE_SYNC | HOOK_PHASE_POST_SYNC |
+				   HOOK_PHASE_SYNC_FAIL))
+			add_hook(b, in, &spec, origin);
+		return; /* Skip and unsupported Helm hooks are never applied */
+	}
+	group = group_of(api, gbuf, sizeof(gbuf));
+	if (kube_resolve(b->kc, api, kind, &res, &e) == 0) {
+		namespaced = res.namespaced;
+	} else if (e.code == KAIRN_ENOTFOUND) {
+		char ck[512];
+		const char *scope;
+
+		snprintf(ck, sizeof(ck), "%s/%s", group, kind);
+		scope = strmap_get(b->crd_kinds, ck);
+		if (!scope) {
+			add_error(b, "%s: %s %s: no kind \"%s\" is served in \"%s\" (is its CRD installed?)",
+				  origin, kind, name, kind, api);
+			return;
+		}
+		pending = 1;
+		namespaced = strcmp(scope, "Namespaced") == 0;
+		memset(&res, 0, sizeof(res));
+	} else {
+		add_error(b, "%s: resolving %s %s: %s", origin, api, kind, e.msg);
+		return;
+	}
+	if (namespaced && !ns)
+		ns = b->o->default_ns ? b->o->default_ns : "default";
+	if (!namespaced && ns) {
+		add_warning(b->p, "%s: %s %s is cluster-scoped; metadata.namespace \"%s\" is ignored",
+			    origin, kind, name, ns);
+		ns = NULL;
+	}
+	if (sync_wave_of(in->obj, &wave, &e)) {
+		add_error(b, "%s: %s", origin, e.msg);
+		return;
+	}
+	key = make_key(group, kind, ns, name);
+	if (!key) {
+		b->oom = 1;
+		return;
+	}
+	if (strmap_get(b->by_key, key)) {
+		struct sync_entry *first = &b->p->entries[(size_t)strmap_get(b->by_key, key) - 1];
+
+		add_error(b, "%s: %s %s%s%s is defined twice (first at %s)", origin, kind, ns ? ns : "",
+			  ns ? "/" : "", name, first->origin);
+		free(key);
+		return;
+	}
+	en = new_entry(b);
+	if (!en) {
+		free(key);
+		return;
+	}
+	en->key = key;
+	en->api_version = xstrdup(b, api);
+	en->kind = xstrdup(b, kind);
+	en->ns = xstrdup(b, ns);
+	en->name = xstrdup(b, name);
+	en->origin = xstrdup(b, origin);
+	en->res = res;
+	en->res_pending = pending;
+	en->desired = desired_copy(b, in->obj, ns);
+	en->order.rank = pending ? SYNC_RANK_OTHER : sync_kind_rank(group, kind);
+	en->order.foundation = sync_rank_is_foundation(en->order.rank) ? 0 : 1;
+	en->order.wave = wave;
+	if (strmap_put(b->by_key, key, (void *)(b->p->n), NULL))
+		b->oom = 1;
+}
+
+/* Workloads targeted by an HPA: their spec.replicas belongs to the HPA. */
+static int hpa_targets(struct builder *b, struct strmap *targets)
+{
+	for (size_t i = 0; i < b->p->n; i++) {
+		struct sync_entry *en = &b->p->entries[i];
+		const char *api, *kind, *name;
+		char gbuf[256], *key;
+
+		if (strcmp(en->kind, "HorizontalPodAutoscaler") != 0)
+			continue;
+		api = jsonx_str(en->desired, "spec.scaleTargetRef.apiVersion");
+		kind = jsonx_str(en->desired, "spec.scaleTargetRef.kind");
+		name = jsonx_str(en->desired, "spec.scaleTargetRef.name");
+		if (!kind || !name)
+			continue;
+		key = make_key(api ? group_of(api, gbuf, sizeof(gbuf)) : "apps", kind, en->ns, name);
+		if (!key || strmap_put(targets, key, en, NULL)) {
+			free(key);
+			return KAIRN_ENOMEM;
+		}
+		free(key);
+	}
+	return 0;
+}
+
+/* Removes ignored paths from what is applied and keeps them for the diff. */
+static int ignore_paths_for(struct sync_entry *en, int hpa_owned, char ***paths, int *n)
+{
+	int count = sync_ignore_paths_of(en->desired, paths);
+	char **grown;
+
+	if (count < 0)
+		return count;
+	if (hpa_owned) {
+		grown = realloc(*paths, (size_t)(count + 2) * sizeof(char *));
+		if (!grown)
+			return KAIRN_ENOMEM;
+		*paths = grown;
+		(*paths)[count] = strdup("/spec/replicas");
+		if (!(*paths)[count])
+			return KAIRN_ENOMEM;
+		(*paths)[++count] = NULL;
+	}
+	for (int i = 0; i < count; i++)
+		jsonx_pointer_remove(en->desired, (*paths)[i]);
+	*n = count;
+	return 0;
+}
+
+static void free_paths(char **paths)
+{
+	for (size_t i = 0; paths && paths[i]; i++)
+		free(paths[i]);
+	free(paths);
+}
+
+static int read_inventory(struct builder *b, struct kerr *e)
+{
+	struct kube_resource cm;
+	char name[300];
+	cJSON *obj = NULL;
+	int rc;
+
+	if ((rc = inventory_name(b->o->source, name, sizeof(name), e)))
+		return rc;
+	if ((rc = kube_resolve(b->kc, "v1", "ConfigMap", &cm, e)))
+		return rc;
+	rc = kube_get(b->kc, &cm, b->o->inventory_ns ? b->o->inventory_ns : "kairn-system", name, &obj, e);
+	if (rc == KAIRN_ENOTFOUND) {
+		kerr_clear(e);
+		return 0;
+	}
+	if (rc)
+		return kerr_prefix(e, "reading inventory %s", name);
+	rc = inventory_from_configmap(obj, &b->p->prev, e);
+	cJSON_Delete(obj);
+	if (rc)
+		return kerr_prefix(e, "inventory ConfigMap %s is unreadable, refusing to sync (nothing "
+				      "will be pruned on doubt; delete it to start over)", name);
+	b->p->have_prev = 1;
+	return 0;
+}
+
+/* Inventory keys Git no longer has become prune candidates. */
+static int add_prune_candidates(struct builder *b, struct kerr *e)
+{
+	struct kube_resource *all = NULL;
+	size_t nall = 0;
+	int rc = 0;
+
+	for (size_t i = 0; i < b->p->prev.n; i++) {
+		const char *key = b->p->prev.keys[i];
+		char *parts[4] = { 0 }, *dup;
+		const struct kube_resource *res = NULL;
+		struct sync_entry *en;
+		int k = 0;
+
+		if (strmap_get(b->by_key, key))
+			continue;
+		if (!all && (rc = kube_discover_all(b->kc, &all, &nall, e)))
+			return kerr_prefix(e, "discovery for prune");
+		dup = strdup(key);
+		if (!dup)
+			return kerr_set(e, KAIRN_ENOMEM, "out of memory");
+		/* group/kind/ns/name: group and ns may be empty, so split by hand */
+		parts[0] = dup;
+		for (char *p = dup; *p && k < 3; p++)
+			if (*p == '/') {
+				*p = '\0';
+				parts[++k] = p + 1;
+			}
+		if (k != 3 || !*parts[1] || !*parts[3]) {
+			free(dup);
+			free(all);
+			return kerr_set(e, KAIRN_EPARSE, "inventory: bad key \"%s\"", key);
+		}
+		for (size_t j = 0; j < nall; j++)
+			if (strcmp(all[j].group, parts[0]) == 0 && strcmp(all[j].kind, parts[1]) == 0)
+				res = &all[j];
+		if (!res) {
+			/* The type is gone (its CRD was deleted): so is the object. */
+			free(dup);
+			continue;
+		}
+		en = new_entry(b);
+		if (!en) {
+			free(dup);
+			break;
+		}
+		en->key = xstrdup(b, key);
+		en->api_version = res->group[0] ? NULL : xstrdup(b, res->version);
+		if (res->group[0]) {
+			struct kbuf av = { 0 };
+
+			kbuf_printf(&av, "%s/%s", res->group, res->version);
+			en->api_version = kbuf_steal(&av);
+		}
+		en->kind = xstrdup(b, parts[1]);
+		en->ns = *parts[2] ? xstrdup(b, parts[2]) : NULL;
+		en->name = xstrdup(b, parts[3]);
+		en->origin = xstrdup(b, "inventory");
+		en->res = *res;
+		en->action = SYNC_PRUNE;
+		en->order.rank = sync_kind_rank(parts[0], parts[1]);
+		en->order.foundation = sync_rank_is_foundation(en->order.rank) ? 0 : 1;
+		free(dup);
+		if (strmap_put(b->by_key, en->key, (void *)(b->p->n), NULL))
+			b->oom = 1;
+	}
+	free(all);
+	return b->oom ? kerr_set(e, KAIRN_ENOMEM, "out of memory") : 0;
+}
+
+struct list_slot {
+	const struct kube_resource *res;
+	const char *ns;
+};
+
+/* One LIST per (resource type, namespace); live objects go to their entries. */
+static int read_live(struct builder *b, struct kerr *e)
+{
+	struct strmap *seen = strmap_new();
+	struct list_slot *slots = NULL;
+	struct kube_op *ops = NULL;
+	size_t nslots = 0;
+	int rc = 0;
+
+	if (!seen)
+		return kerr_set(e, KAIRN_ENOMEM, "out of memory");
+	slots = calloc(b->p->n + 1, sizeof(*slots));
+	if (!slots) {
+		rc = kerr_set(e, KAIRN_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < b->p->n; i++) {
+		struct sync_entry *en = &b->p->entries[i];
+		char k[768];
+
+		if (en->res_pending)
+			continue;
+		snprintf(k, sizeof(k), "%s/%s/%s/%s", en->res.group, en->res.version, en->res.resource,
+			 en->ns ? en->ns : "");
+		if (strmap_get(seen, k))
+			continue;
+		if (strmap_put(seen, k, en, NULL)) {
+			rc = kerr_set(e, KAIRN_ENOMEM, "out of memory");
+			goto out;
+		}
+		slots[nslots].res = &en->res;
+		slots[nslots].ns = en->ns;
+		nslots++;
+	}
+	ops = calloc(nslots + 1, sizeof(*ops));
+	if (!ops) {
+		rc = kerr_set(e, KAIRN_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < nslots; i++) {
+		ops[i].kind = KUBE_OP_LIST;
+		ops[i].res = slots[i].res;
+		ops[i].namespace = slots[i].ns;
+	}
+	if (nslots && (rc = kube_run(b->kc, ops, nslots, e))) {
+		kerr_prefix(e, "reading live state");
+		goto out;
+	}
+	for (size_t i = 0; i < nslots; i++) {
+		cJSON *items = cJSON_GetObjectItemCaseSensitive(ops[i].result, "items");
+		cJSON *item = items ? items->child : NULL, *next;
+
+		for (; item; item = next) {
+			const char *api = jsonx_str(item, "apiVersion"), *kind = jsonx_str(item, "kind");
+			const char *ns = jsonx_str(item, "metadata.namespace");
+			const char *name = jsonx_str(item, "metadata.name");
+			char gbuf[256], *key;
+			size_t idx;
+
+			next = item->next;
+			if (!api || !kind || !name)
+				continue;
+			key = make_key(group_of(api, gbuf, sizeof(gbuf)), kind, ns, name);
+			if (!key) {
+				rc = kerr_set(e, KAIRN_ENOMEM, "out of memory");
+				goto out;
+			}
+			idx = (size_t)strmap_get(b->by_key, key);
+			free(key);
+			if (idx && !b->p->entries[idx - 1].live)
+				b->p->entries[idx - 1].live = cJSON_DetachItemViaPointer(items, item);
+		}
+	}
+out:
+	if (ops) {
+		kube_ops_clear(ops, nslots);
+		free(ops);
+	}
+	free(slots);
+	strmap_free(seen);
+	return rc;
+}
+
+/* create, update or unchanged. Ignored paths (kairn.dev/ignore-paths, and
+ * spec.replicas of an HPA's target) are neither diffed nor applied, on
+ * create too: the HPA, not Git, sizes the workload. */
+static int classify_desired(struct builder *b, struct sync_entry *en, int hpa_owned, struct kerr *e)
+{
+	const cJSON *owner = cJSON_GetObjectItemCaseSensitive(jsonx_get(en->live, "metadata.labels"),
+							       KAIRN_SOURCE_LABEL);
+	struct sync_diff_opts dopts = { .manager = KAIRN_FIELD_MANAGER };
+	char **paths = NULL;
+	int npaths = 0, d;
+
+	if (ignore_paths_for(en, hpa_owned, &paths, &npaths)) {
+		free_paths(paths);
+		return kerr_set(e, KAIRN_ENOMEM, "out of memory");
+	}
+	if (!en->live) {
+		en->action = SYNC_CREATE;
+		free_paths(paths);
+		return 0;
+	}
+	if (cJSON_IsString(owner) && strcmp(owner->valuestring, b->o->source) != 0) {
+		add_error(b, "%s: %s %s%s%s belongs to source \"%s\" (label %s); two sources cannot own "
+			     "one object",
+			  en->origin, en->kind, en->ns ? en->ns : "", en->ns ? "/" : "", en->name,
+			  owner->valuestring, KAIRN_SOURCE_LABEL);
+		free_paths(paths);
+		return 0;
+	}
+	dopts.ignore_paths = (const char *const *)paths;
+	dopts.n_ignore_paths = (size_t)npaths;
+	d = sync_diff(en->desired, en->live, &dopts, &en->diff);
+	free_paths(paths);
+	if (d < 0)
+		return kerr_set(e, KAIRN_ENOMEM, "out of memory");
+	en->action = d ? SYNC_UPDATE : SYNC_UNCHANGED;
+	if (!cJSON_IsString(owner) && d)
+		en->reason = xstrdup(b, "adopting an object kairn did not create");
+	return 0;
+}
+
+static int classify(struct builder *b, struct kerr *e)
+{
+	struct strmap *targets = strmap_new();
+	size_t n_desired = 0, n_prune = 0;
+	int rc = 0;
+
+	if (!targets || hpa_targets(b, targets)) {
+		strmap_free(targets);
+		return kerr_set(e, KAIRN_ENOMEM, "out of memory");
+	}
+	for (size_t i = 0; i < b->p->n; i++) {
+		struct sync_entry *en = &b->p->entries[i];
+
+		if (en->action == SYNC_PRUNE) {
+			enum prune_verdict v;
+
+			if (!en->live) {
+				en->action = SYNC_UNCHANGED; /* already gone: just forget it */
+				en->reason = xstrdup(b, "already deleted");
+				continue;
+			}
+			v = prune_guard_object(en->live, b->o->source);
+			if (v != PRUNE_OK) {
+				en->action = SYNC_SKIP;
+				en->reason = xstrdup(b, prune_verdict_text(v));
+			} else if (!b->o->prune) {
+				en->action = SYNC_SKIP;
+				en->inventory_keep = 1;
+				en->reason = xstrdup(b, "removed from Git; pruning is off (--prune=false)");
+			} else {
+				n_prune++;
+			}
+			continue;
+		}
+		n_desired++;
+		rc = classify_desired(b, en, strmap_get(targets, en->key) != NULL, e);
+		if (rc)
+			break;
+	}
+	strmap_free(targets);
+	if (rc)
+		return rc;
+	if (n_prune && prune_guard_set(n_desired, b->p->prev.n, n_prune, &b->o->prune_limits, e)) {
+		b->p->prune_refused = 1;
+		snprintf(b->p->prune_refusal, sizeof(b->p->prune_refusal), "%.500s", e->msg);
+		kerr_clear(e);
+		for (size_t i = 0; i < b->p->n; i++) {
+			struct sync_entry *en = &b->p->entries[i];
+
+			if (en->action == SYNC_PRUNE) {
+				en->action = SYNC_SKIP;
+				en->inventory_keep = 1;
+				en->reason = xstrdup(b, "prune refused by guard");
+			}
+		}
+	}
+	return 0;
+}
+
+static int entry_cmp(const void *pa, const void *pb)
+{
+	const struct sync_entry *a = pa, *b = pb;
+	int c;
+
+	c = sync_order_cmp(&a->order, &b->order);
+	return c ? c : strcmp(a->key, b->key);
+}
+
+static void finish(struct builder *b)
+{
+	struct sync_plan *p = b->p;
+	struct kbuf all = { 0 };
+
+	for (size_t i = 0; i < p->n; i++) {
+		p->entries[i].order.ns = p->entries[i].ns;
+		p->entries[i].order.name = p->entries[i].name;
+	}
+	qsort(p->entries, p->n, sizeof(p->entries[0]), entry_cmp);
+	for (size_t i = 0; i < p->n; i++) {
+		struct sync_entry *en = &p->entries[i];
+
+		p->counts[en->action]++;
+		if (en->desired) {
+			char *s = cJSON_PrintUnformatted(en->desired);
+
+			if (!s || kbuf_printf(&all, "%s\n%s\n", en->key, s))
+				b->oom = 1;
+			free(s);
+		}
+	}
+	sha256_hex(all.data ? all.data : "", all.len, p->desired_hash);
+	kbuf_free(&all);
+}
+
+int sync_plan_build(struct kube_client *kc, const struct sync_input *in, size_t n,
+		    const struct sync_opts *o, struct sync_plan **out, struct kerr *e)
+{
+	struct builder b = { .kc = kc, .o = o };
+	int rc = 0;
+
+	*out = NULL;
+	b.p = calloc(1, sizeof(*b.p));
+	b.by_key = strmap_new();
+	b.crd_kinds = strmap_new();
+	if (!b.p || !b.by_key || !b.crd_kinds || !(b.p->hook_objs = cJSON_CreateArray())) {
+		rc = kerr_set(e, KAIRN_ENOMEM, "out of memory");
+		goto out;
+	}
+	if (!o->source || inventory_name(o->source, (char[300]){ 0 }, 300, e)) {
+		rc = e->code ? e->code : kerr_set(e, KAIRN_EINVAL, "a source name is required");
+		goto out;
+	}
+	collect_crds(&b, in, n);
+	for (size_t i = 0; i < n && !b.oom; i++)
+		add_desired(&b, &in[i]);
+	if (!b.nerr && !b.oom && (rc = read_inventory(&b, e)))
+		goto out;
+	if (!b.nerr && !b.oom && (rc = add_prune_candidates(&b, e)))
+		goto out;
+	if (!b.nerr && !b.oom && (rc = read_live(&b, e)))
+		goto out;
+	if (!b.nerr && !b.oom && (rc = classify(&b, e)))
+		goto out;
+	if (b.oom) {
+		rc = kerr_set(e, KAIRN_ENOMEM, "out of memory");
+		goto out;
+	}
+	if (b.nerr) {
+		rc = kerr_set(e, KAIRN_EINVAL, "%d problem%s in the desired objects; nothing was "
+					       "applied:\n%s%s",
+			      b.nerr, b.nerr == 1 ? "" : "s", b.errs.data,
+			      b.nerr > MAX_REPORTED_ERRORS ? "\n..." : "");
+		goto out;
+	}
+	finish(&b);
+	*out = b.p;
+	b.p = NULL;
+out:
+	sync_plan_free(b.p);
+	strmap_free(b.by_key);
+	strmap_free(b.crd_kinds);
+	kbuf_free(&b.errs);
+	return rc;
+}
+
+int sync_plan_has_changes(const struct sync_plan *p)
+{
+	return p->counts[SYNC_CREATE] || p->counts[SYNC_UPDATE] || p->counts[SYNC_PRUNE];
+}
+
+void sync_plan_free(struct sync_plan *p)
+{
+	if (!p)
+		return;
+	for (size_t i = 0; i < p->n; i++) {
+		struct sync_entry *en = &p->entries[i];
+
+		free(en->key);
+		free(en->api_version);
+		free(en->kind);
+		free(en->ns);
+		free(en->name);
+		free(en->origin);
+		free(en->reason);
+		free(en->error);
+		cJSON_Delete(en->desired);
+		cJSON_Delete(en->live);
+		sync_diff_result_free(&en->diff);
+	}
+	free(p->entries);
+	for (size_t i = 0; i < p->n_hooks; i++)
+		free((char *)p->hooks[i].origin);
+	free(p->hooks);
+	cJSON_Delete(p->hook_objs);
+	inventory_free(&p->prev);
+	for (size_t i = 0; i < p->n_warnings; i++)
+		free(p->warnings[i]);
+	free(p->warnings);
+	free(p);
+}

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# git_http.sh — kairn source fetch over HTTP from `git http-backend` behind a
+# server that demands Basic credentials: a token (any user name, GitHub
+# style), user/password, wrong and missing credentials fail with 401 in the
+# message and no secret in any output, a pushed commit is picked up.
+source "$KAIRN_SOURCE_DIR/tests/lib/git_servers.sh"
+
+TOKEN="tok-$RANDOM$RANDOM"
+make_origin "$T/srv/app"
+start_http_backend "$T/srv" '*' "$TOKEN"
+URL="http://127.0.0.1:$HTTP_PORT/app.git"
+printf '%s\n' "$TOKEN" > "$T/token"
+echo "not-the-token" > "$T/wrong"
+
+kairn_fetch "$T/out" "$T/err" --repo "$URL" --ref main --path deploy --token-file "$T/token" --cache-dir "$T/cache"
+expect_ok "token as password"
+[ "$(commit_of)" = "$(git -C "$T/srv/app" rev-parse main)" ] || fail "wrong commit"
+
+kairn_fetch "$T/out" "$T/err" --repo "$URL" --ref main --token-file "$T/wrong" --cache-dir "$T/cache"
+expect_fail "wrong token" "fetch $URL: authentication failed (401"
+
+kairn_fetch "$T/out" "$T/err" --repo "$URL" --ref main --cache-dir "$T/cache"
+expect_fail "no credentials" "authentication required (401)"
+
+push_commit "$T/srv/app" "replicas: 5"
+KAIRN_GIT_TOKEN="$TOKEN" kairn_fetch "$T/out" "$T/err" --repo "$URL" --ref main --path deploy --cache-dir "$T/cache"
+expect_ok "token from environment, new commit"
+[ "$(commit_of)" = "$(git -C "$T/srv/app" rev-parse main)" ] || fail "new commit not picked up"
+grep -q "replicas: 5" "$(path_of)/app.yaml" || fail "checkout not updated"
+
+grep -rq -- "$TOKEN" "$T/out" "$T/err" "$T/cache"/*/repo.git/config && fail "token leaked"
+pass "token never printed nor stored"
+
+# Basic user/password against a server that checks the user too.
+kill "${GIT_SERVER_PIDS[-1]}"; wait "${GIT_SERVER_PIDS[-1]}" 2>/dev/null || true
+start_http_backend "$T/srv" alice "pw-$TOKEN"
+URL="http://127.0.0.1:$HTTP_PORT/app.git"
+printf 'pw-%s' "$TOKEN" > "$T/pw"
+kairn_fetch "$T/out" "$T/err" --repo "$URL" --username alice --password-file "$T/pw" --cache-dir "$T/cache"
+expect_ok "basic user/password"
+kairn_fetch "$T/out" "$T/err" --repo "$URL" --username bob --password-file "$T/pw" --cache-dir "$T/cache"
+expect_fail "basic wrong user" "authentication failed (401"

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# git_https.sh — kairn source fetch over HTTPS (git http-backend behind a TLS
+# server with a private CA): untrusted certificates are refused, --ca-file
+# trusts the private CA, a certificate for another host name or from another
+# CA is refused, and a wrong token fails with 401 in the message.
+source "$KAIRN_SOURCE_DIR/tests/lib/git_servers.sh"
+
+TOKEN="tok-$RANDOM$RANDOM"
+make_origin "$T/srv/app"
+make_tls good "IP:127.0.0.1"
+make_tls other "IP:127.0.0.1"
+make_tls named "DNS:git.example.com"
+printf '%s\n' "$TOKEN" > "$T/token"
+echo "wrong" > "$T/wrong"
+start_http_backend "$T/srv" '*' "$TOKEN" --tls-cert "$T/good.pem" --tls-key "$T/good.key"
+URL="https://127.0.0.1:$HTTP_PORT/app.git"
+AUTH=(--token-file "$T/token" --cache-dir "$T/cache" --timeout 30)
+
+kairn_fetch "$T/out" "$T/err" --repo "$URL" --ref main "${AUTH[@]}"
+expect_fail "private CA not trusted by default" "TLS certificate of 127.0.0.1 is not trusted by the system CAs"
+
+kairn_fetch "$T/out" "$T/err" --repo "$URL" --ref main --path deploy --ca-file "$T/good-ca.pem" "${AUTH[@]}"
+expect_ok "https with --ca-file and token"
+[ "$(commit_of)" = "$(git -C "$T/srv/app" rev-parse main)" ] || fail "wrong commit"
+
+kairn_fetch "$T/out" "$T/err" --repo "$URL" --ref main --ca-file "$T/other-ca.pem" "${AUTH[@]}"
+expect_fail "certificate from another CA" "is not trusted by $T/other-ca.pem"
+
+kairn_fetch "$T/out" "$T/err" --repo "$URL" --ref main --ca-file "$T/good-ca.pem" --token-file "$T/wrong" --cache-dir "$T/cache"
+expect_fail "wrong token over https" "fetch $URL: authentication failed (401"
+
+push_commit "$T/srv/app" "replicas: 4"
+kairn_fetch "$T/out" "$T/err" --repo "$URL" --ref main --path deploy --ca-file "$T/good-ca.pem" "${AUTH[@]}"
+expect_ok "fetch after push over https"
+grep -q "replicas: 4" "$(path_of)/app.yaml" || fail "checkout not updated"
+
+kill "${GIT_SERVER_PIDS[-1]}"; wait "${GIT_SERVER_PIDS[-1]}" 2>/dev/null || true
+start_http_backend "$T/srv" '*' "$TOKEN" --tls-cert "$T/named.pem" --tls-key "$T/named.key"
+URL="https://127.0.0.1:$HTTP_PORT/app.git"
+kairn_fetch "$T/out" "$T/err" --repo "$URL" --ref main --ca-file "$T/named-ca.pem" "${AUTH[@]}"
+expect_fail "certificate for another host name" "TLS certificate of 127.0.0.1 does not name that host"
