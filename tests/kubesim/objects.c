@@ -13,6 +13,7 @@
 #include "patch/patch.h"
 #include "util/codec.h"
 #include "util/jsonx.h"
+#include "util/yamljson.h"
 
 void ks_field_manager(const struct ks_req *r, char *out, size_t n)
 {
@@ -552,4 +553,30 @@ void ks_commit_update(struct ks_req *r, struct ks_res *res, const struct ks_ver 
 	ks_resp_ver(o, 200, v);
 out:
 	cJSON_Delete(neu);
+}
+
+cJSON *ks_parse_body(const struct ks_req *r, int allow_yaml, char *err, size_t errn)
+{
+	const char *end = NULL;
+	cJSON *obj = cJSON_ParseWithLengthOpts(r->body, r->body_len, &end, 0);
+	if (obj || !allow_yaml) {
+		if (!obj)
+			snprintf(err, errn, "invalid JSON at offset %zu", end ? (size_t)(end - r->body) : (size_t)0);
+		return obj;
+	}
+	struct ydoc_list docs = { 0 };
+	struct kerr e;
+	kerr_clear(&e);
+	if (yaml_decode_all(r->body, r->body_len, "body", &docs, &e) != 0) {
+		snprintf(err, errn, "error converting YAML to JSON: %s", e.msg);
+		return NULL;
+	}
+	if (docs.n == 1 && docs.docs[0].root) {
+		obj = docs.docs[0].root;
+		docs.docs[0].root = NULL;
+	} else {
+		snprintf(err, errn, "error converting YAML to JSON: expected one document, found %zu", docs.n);
+	}
+	ydoc_list_free(&docs);
+	return obj;
 }

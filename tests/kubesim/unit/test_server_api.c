@@ -261,6 +261,106 @@ static void test_job_completes_and_deployment_becomes_ready(void **st)
 	cJSON_Delete(d);
 }
 
+
+static void test_apply_accepts_yaml_bodies(void **st)
+{
+	struct tsrv *t = *st;
+	const char *yaml = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: y1\ndata:\n  k: yes\n";
+	assert_int_equal(tsrv_req(t, "PATCH", "/api/v1/namespaces/default/configmaps/y1?fieldManager=t",
+				  "application/apply-patch+yaml", yaml, NULL),
+			 201);
+	cJSON *o = get_json(t, "/api/v1/namespaces/default/configmaps/y1", 200);
+	cJSON *mf0 = cJSON_GetArrayItem(jsonx_get(o, "metadata.managedFields"), 0);
+	assert_non_null(mf0);
+	assert_string_equal(jsonx_str(mf0, "manager"), "t");
+	assert_string_equal(jsonx_str(mf0, "operation"), "Apply");
+	assert_non_null(jsonx_get(o, "data.k"));
+	cJSON_Delete(o);
+	expect_status(t, "PATCH", "/api/v1/namespaces/default/configmaps/y1?fieldManager=t",
+		      "application/apply-patch+yaml", "a: [unclosed\n", 400, "BadRequest");
+	expect_status(t, "PATCH", "/api/v1/namespaces/default/configmaps/y1", "application/apply-patch+yaml", yaml,
+		      422, "Invalid");
+}
+
+static void test_terminating_namespace_refuses_creates(void **st)
+{
+	struct tsrv *t = *st;
+	assert_int_equal(tsrv_req(t, "POST", "/api/v1/namespaces", NULL,
+				  "{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"term\"}}", NULL),
+			 201);
+	assert_int_equal(tsrv_cm(t, "term", "held", "\"finalizers\":[\"example.com/hold\"]"), 201);
+	assert_int_equal(tsrv_req(t, "DELETE", "/api/v1/namespaces/term", NULL, NULL, NULL), 200);
+	usleep(100000);
+	cJSON *ns = get_json(t, "/api/v1/namespaces/term", 200);
+	assert_string_equal(jsonx_str(ns, "status.phase"), "Terminating");
+	cJSON_Delete(ns);
+	expect_status(t, "POST", "/api/v1/namespaces/term/configmaps", NULL,
+		      "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"late\"}}", 403, "Forbidden");
+	assert_int_equal(tsrv_req(t, "PATCH", "/api/v1/namespaces/term/configmaps/held", "application/merge-patch+json",
+				  "{\"metadata\":{\"finalizers\":null}}", NULL),
+			 200);
+	int gone = 0;
+	for (int i = 0; i < 100 && !gone; i++) {
+		gone = !exists(t, "/api/v1/namespaces/term");
+		usleep(20000);
+	}
+	assert_true(gone);
+}
+
+static void test_crd_registers_and_removes_its_resource(void **st)
+{
+	struct tsrv *t = *st;
+	assert_int_equal(tsrv_req(t, "POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", NULL,
+				  "{\"apiVersion\":\"apiextensions.k8s.io/v1\",\"kind\":\"CustomResourceDefinition\",\"metadata\":{\"name\":\"gizmos.t.io\"},\"spec\":{\"group\":\"t.io\",\"scope\":\"Namespaced\",\"names\":{\"plural\":\"gizmos\",\"kind\":\"Gizmo\"},\"versions\":[{\"name\":\"v1\",\"served\":true,\"storage\":true}]}}",
+				  NULL),
+			 201);
+	cJSON *crd = get_json(t, "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/gizmos.t.io", 200);
+	int established = 0;
+	cJSON *c;
+	cJSON_ArrayForEach(c, jsonx_get(crd, "status.conditions"))
+		if (!strcmp(jsonx_str(c, "type"), "Established") && !strcmp(jsonx_str(c, "status"), "True"))
+			established = 1;
+	assert_true(established);
+	cJSON_Delete(crd);
+	char *out = NULL;
+	assert_int_equal(tsrv_req(t, "GET", "/apis/t.io/v1", NULL, NULL, &out), 200);
+	assert_non_null(strstr(out, "gizmos"));
+	free(out);
+	assert_int_equal(tsrv_req(t, "POST", "/apis/t.io/v1/namespaces/default/gizmos", NULL,
+				  "{\"apiVersion\":\"t.io/v1\",\"kind\":\"Gizmo\",\"metadata\":{\"name\":\"g\"},\"spec\":{\"x\":1}}", NULL),
+			 201);
+	expect_status(t, "PATCH", "/apis/t.io/v1/namespaces/default/gizmos/g", "application/strategic-merge-patch+json",
+		      "{}", 415, "UnsupportedMediaType");
+	assert_int_equal(tsrv_req(t, "DELETE", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/gizmos.t.io",
+				  NULL, NULL, NULL),
+			 200);
+	expect_status(t, "GET", "/apis/t.io/v1/namespaces/default/gizmos/g", NULL, NULL, 404, "NotFound");
+	expect_status(t, "GET", "/apis/t.io/v1", NULL, NULL, 404, "NotFound");
+}
+
+static void test_foreground_delete_waits_for_dependents(void **st)
+{
+	struct tsrv *t = *st;
+	assert_int_equal(tsrv_cm(t, "default", "fg", NULL), 201);
+	cJSON *o = get_json(t, "/api/v1/namespaces/default/configmaps/fg", 200);
+	char meta[512];
+	snprintf(meta, sizeof(meta),
+		 "\"ownerReferences\":[{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"name\":\"fg\",\"uid\":\"%s\"}]",
+		 jsonx_str(o, "metadata.uid"));
+	cJSON_Delete(o);
+	assert_int_equal(tsrv_cm(t, "default", "fgdep", meta), 201);
+	assert_int_equal(tsrv_req(t, "DELETE", "/api/v1/namespaces/default/configmaps/fg", NULL,
+				  "{\"propagationPolicy\":\"Foreground\"}", NULL),
+			 200);
+	int gone = 0;
+	for (int i = 0; i < 100 && !gone; i++) {
+		gone = !exists(t, "/api/v1/namespaces/default/configmaps/fg") &&
+		       !exists(t, "/api/v1/namespaces/default/configmaps/fgdep");
+		usleep(20000);
+	}
+	assert_true(gone);
+}
+
 int main(void)
 {
 	curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -275,6 +375,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bad_requests_get_the_right_status, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_counters_and_faults, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_job_completes_and_deployment_becomes_ready, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_apply_accepts_yaml_bodies, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_terminating_namespace_refuses_creates, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_crd_registers_and_removes_its_resource, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_foreground_delete_waits_for_dependents, setup, teardown),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	curl_global_cleanup();
