@@ -60,6 +60,9 @@ sed -i 's/a: "1"/a: "2"/' "$PKG/cm.yaml"
 step "kpt live apply with a change and a prune" kp live apply "$PKG" --reconcile-timeout=30s
 step "changed object updated" expect_out "^2$" k get cm kcfg -n "$NS" -o jsonpath='{.data.a}'
 step "pruned object gone" bash -c "! '$KUBECTL' --kubeconfig '$KS_KUBECONFIG' get cm kold -n '$NS' 2>/dev/null"
+sed -i 's/a: "2"/a: "3"/' "$PKG/cm.yaml"
+step "kpt live apply --server-side" kp live apply "$PKG" --server-side --force-conflicts --reconcile-timeout=30s
+step "server-side change applied" expect_out "^3$" k get cm kcfg -n "$NS" -o jsonpath='{.data.a}'
 step "kpt live status" kp live status "$PKG" --timeout=20s
 step "kpt live destroy" kp live destroy "$PKG"
 step "namespace gone after destroy" bash -c "for i in \$(seq 50); do '$KUBECTL' --kubeconfig '$KS_KUBECONFIG' get ns '$NS' >/dev/null 2>&1 || exit 0; sleep 0.1; done; exit 1"

@@ -134,6 +134,7 @@ step "diff with changes exits 1" bash -c "'$KUBECTL' --kubeconfig '$KS_KUBECONFI
 step "server dry-run changes nothing" same_rv "$RV" k apply -f "$M/app2.yaml" --dry-run=server
 step "CSA apply configures" expect_out "configmap/cfg configured" k apply -f "$M/app2.yaml"
 step "strict validation rejects unknown fields" expect_fail 'unknown field "bogusField"' k apply -f "$M/bogus.yaml"
+step "warn validation passes with a warning" expect_out 'unknown field "bogusField"' k apply -f "$M/bogus.yaml" --validate=warn
 step "create existing is AlreadyExists" expect_fail "AlreadyExists" k create -f "$M/ns.yaml"
 step "SSA conflict on replicas" expect_fail "conflict" k apply --server-side -f "$M/ssa.yaml"
 step "SSA --force-conflicts" k apply --server-side --force-conflicts -f "$M/ssa.yaml"
