@@ -258,8 +258,7 @@ static int namespace_admits(struct ks_server *s, const struct ks_res *res, const
 		cJSON *causes = cJSON_CreateArray();
 		cJSON *c = cJSON_CreateObject();
 		cJSON_AddStringToObject(c, "reason", "NamespaceTerminating");
-		cJSON_AddStringToObject(c, "message", "namespace " );
-		cJSON_ReplaceItemInObject(c, "message", cJSON_CreateString(msg));
+		cJSON_AddStringToObject(c, "message", msg);
 		cJSON_AddStringToObject(c, "field", "metadata.namespace");
 		cJSON_AddItemToArray(causes, c);
 		ks_resp_status_causes(o, 403, "Forbidden", res, name, causes, msg);
