@@ -148,11 +148,13 @@ static void default_namespace(cJSON *obj)
 		cJSON_AddStringToObject(status, "phase", "Active");
 }
 
-static cJSON *condition(const char *type, const char *reason, const char *msg, const char *now)
+cJSON *ks_condition_true(const char *type, const char *reason, const char *msg, const char *now, int with_update)
 {
 	cJSON *c = cJSON_CreateObject();
 	cJSON_AddStringToObject(c, "type", type);
 	cJSON_AddStringToObject(c, "status", "True");
+	if (with_update)
+		cJSON_AddStringToObject(c, "lastUpdateTime", now);
 	cJSON_AddStringToObject(c, "lastTransitionTime", now);
 	cJSON_AddStringToObject(c, "reason", reason);
 	cJSON_AddStringToObject(c, "message", msg);
@@ -164,9 +166,9 @@ static void crd_status(cJSON *obj, const char *now)
 	cJSON_DeleteItemFromObjectCaseSensitive(obj, "status");
 	cJSON *st = cJSON_AddObjectToObject(obj, "status");
 	cJSON *conds = cJSON_AddArrayToObject(st, "conditions");
-	cJSON_AddItemToArray(conds, condition("NamesAccepted", "NoConflicts", "no conflicts found", now));
-	cJSON_AddItemToArray(conds, condition("Established", "InitialNamesAccepted",
-					      "the initial names have been accepted", now));
+	cJSON_AddItemToArray(conds, ks_condition_true("NamesAccepted", "NoConflicts", "no conflicts found", now, 0));
+	cJSON_AddItemToArray(conds, ks_condition_true("Established", "InitialNamesAccepted",
+						      "the initial names have been accepted", now, 0));
 	cJSON *names = cJSON_Duplicate(jsonx_get(obj, "spec.names"), 1);
 	if (names && !cJSON_GetObjectItemCaseSensitive(names, "singular") && jsonx_str(names, "kind")) {
 		char *l = strdup(jsonx_str(names, "kind"));
@@ -352,6 +354,20 @@ static void after_write(struct ks_server *s, struct ks_res *res, const struct ks
 	ks_ctl_schedule_locked(s, res, v->ns, v->name, 0);
 }
 
+/* Stores obj (owned), runs the write's side effects and answers code with
+ * the stored object. */
+static void store_and_answer(struct ks_server *s, struct ks_res *res, cJSON *obj, enum ks_ev_type type, int code,
+			     struct ks_resp *o)
+{
+	struct ks_ver *v = ks_store_put_locked(s, res, obj, type);
+	if (!v) {
+		ks_resp_status(o, 500, "InternalError", res, NULL, "out of memory");
+		return;
+	}
+	after_write(s, res, v);
+	ks_resp_ver(o, code, v);
+}
+
 void ks_commit_create(struct ks_req *r, struct ks_res *res, cJSON *obj, const char *manager, int is_apply,
 		      struct ks_resp *o)
 {
@@ -412,14 +428,8 @@ void ks_commit_create(struct ks_req *r, struct ks_res *res, cJSON *obj, const ch
 		ks_resp_obj(o, 201, obj);
 		goto out;
 	}
-	struct ks_ver *v = ks_store_put_locked(s, res, obj, KS_EV_ADDED);
+	store_and_answer(s, res, obj, KS_EV_ADDED, 201, o);
 	obj = NULL;
-	if (!v) {
-		ks_resp_status(o, 500, "InternalError", res, name, "out of memory");
-		goto out;
-	}
-	after_write(s, res, v);
-	ks_resp_ver(o, 201, v);
 out:
 	cJSON_Delete(obj);
 }
@@ -542,14 +552,8 @@ void ks_commit_update(struct ks_req *r, struct ks_res *res, const struct ks_ver 
 		neu = NULL;
 		goto out;
 	}
-	struct ks_ver *v = ks_store_put_locked(s, res, neu, KS_EV_MODIFIED);
+	store_and_answer(s, res, neu, KS_EV_MODIFIED, 200, o);
 	neu = NULL;
-	if (!v) {
-		ks_resp_status(o, 500, "InternalError", res, name, "out of memory");
-		goto out;
-	}
-	after_write(s, res, v);
-	ks_resp_ver(o, 200, v);
 out:
 	cJSON_Delete(neu);
 }

@@ -132,19 +132,6 @@ static int client_gone(const struct wstate *w)
 	return poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR));
 }
 
-static void wait_until(struct ks_server *s, int64_t ms_from_now)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += ms_from_now / 1000;
-	ts.tv_nsec += (ms_from_now % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
-	pthread_cond_timedwait(&s->changed, &s->mu, &ts);
-}
-
 static ssize_t wread(void *cls, char *buf, size_t max)
 {
 	struct wstate *w = cls;
@@ -173,7 +160,7 @@ static ssize_t wread(void *cls, char *buf, size_t max)
 			int64_t wait = BOOKMARK_EVERY_MS;
 			if (w->deadline && w->deadline - now < wait)
 				wait = w->deadline - now;
-			wait_until(s, wait);
+			ks_wait_changed_locked(s, wait);
 		}
 		pthread_mutex_unlock(&s->mu);
 	}

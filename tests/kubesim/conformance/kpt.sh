@@ -14,8 +14,6 @@ PKG=$KS_DIR/pkg
 mkdir -p "$PKG"
 kp() { KUBECONFIG=$KS_KUBECONFIG "$KPT" "$@"; }
 k() { "$KUBECTL" --kubeconfig "$KS_KUBECONFIG" --cache-dir "$KS_DIR/cache" "$@"; }
-expect_out() { local pat=$1; shift; local out; out=$("$@" 2>&1) || { echo "failed: $out"; return 1; }
-	echo "$out" | grep -q -- "$pat" || { echo "missing '$pat' in: $out"; return 1; }; }
 cat >"$PKG/Kptfile" <<Y
 apiVersion: kpt.dev/v1
 kind: Kptfile

@@ -13,18 +13,6 @@ GROUP=kw$ID.example.com
 M=$KS_DIR/m
 mkdir -p "$M"
 k() { "$KUBECTL" --kubeconfig "$KS_KUBECONFIG" --cache-dir "$KS_DIR/cache" "$@"; }
-expect_fail() { # expect_fail PATTERN cmd... : cmd must fail and print PATTERN
-	local pat=$1; shift
-	local out
-	if out=$("$@" 2>&1); then echo "unexpected success: $out"; return 1; fi
-	echo "$out" | grep -q -- "$pat" || { echo "missing '$pat' in: $out"; return 1; }
-}
-expect_out() { # expect_out PATTERN cmd...
-	local pat=$1; shift
-	local out
-	out=$("$@" 2>&1) || { echo "failed: $out"; return 1; }
-	echo "$out" | grep -q -- "$pat" || { echo "missing '$pat' in: $out"; return 1; }
-}
 rv_of() { k get "$@" -o jsonpath='{.metadata.resourceVersion}'; }
 same_rv() { # same_rv BEFORE cmd... : the command leaves the RV of $OBJ unchanged
 	local before=$1; shift

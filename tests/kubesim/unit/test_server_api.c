@@ -108,17 +108,24 @@ static int exists(struct tsrv *t, const char *path)
 	return tsrv_req(t, "GET", path, NULL, NULL, NULL) == 200;
 }
 
+/* Creates ConfigMaps owner and dep, dep owned by owner. */
+static void make_owned_pair(struct tsrv *t, const char *owner, const char *dep)
+{
+	char path[256], meta[512];
+	assert_int_equal(tsrv_cm(t, "default", owner, NULL), 201);
+	snprintf(path, sizeof(path), "/api/v1/namespaces/default/configmaps/%s", owner);
+	cJSON *o = get_json(t, path, 200);
+	snprintf(meta, sizeof(meta),
+		 "\"ownerReferences\":[{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"name\":\"%s\",\"uid\":\"%s\"}]",
+		 owner, jsonx_str(o, "metadata.uid"));
+	cJSON_Delete(o);
+	assert_int_equal(tsrv_cm(t, "default", dep, meta), 201);
+}
+
 static void test_deleting_owner_collects_dependents(void **st)
 {
 	struct tsrv *t = *st;
-	assert_int_equal(tsrv_cm(t, "default", "owner", NULL), 201);
-	cJSON *o = get_json(t, "/api/v1/namespaces/default/configmaps/owner", 200);
-	char meta[512];
-	snprintf(meta, sizeof(meta),
-		 "\"ownerReferences\":[{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"name\":\"owner\",\"uid\":\"%s\"}]",
-		 jsonx_str(o, "metadata.uid"));
-	cJSON_Delete(o);
-	assert_int_equal(tsrv_cm(t, "default", "dependent", meta), 201);
+	make_owned_pair(t, "owner", "dependent");
 	assert_int_equal(tsrv_req(t, "DELETE", "/api/v1/namespaces/default/configmaps/owner", NULL, NULL, NULL), 200);
 	int gone = 0;
 	for (int i = 0; i < 100 && !gone; i++) {
@@ -131,14 +138,7 @@ static void test_deleting_owner_collects_dependents(void **st)
 static void test_orphan_policy_keeps_dependents(void **st)
 {
 	struct tsrv *t = *st;
-	assert_int_equal(tsrv_cm(t, "default", "owner2", NULL), 201);
-	cJSON *o = get_json(t, "/api/v1/namespaces/default/configmaps/owner2", 200);
-	char meta[512];
-	snprintf(meta, sizeof(meta),
-		 "\"ownerReferences\":[{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"name\":\"owner2\",\"uid\":\"%s\"}]",
-		 jsonx_str(o, "metadata.uid"));
-	cJSON_Delete(o);
-	assert_int_equal(tsrv_cm(t, "default", "kept", meta), 201);
+	make_owned_pair(t, "owner2", "kept");
 	assert_int_equal(tsrv_req(t, "DELETE", "/api/v1/namespaces/default/configmaps/owner2", NULL,
 				  "{\"propagationPolicy\":\"Orphan\"}", NULL),
 			 200);
@@ -341,14 +341,7 @@ static void test_crd_registers_and_removes_its_resource(void **st)
 static void test_foreground_delete_waits_for_dependents(void **st)
 {
 	struct tsrv *t = *st;
-	assert_int_equal(tsrv_cm(t, "default", "fg", NULL), 201);
-	cJSON *o = get_json(t, "/api/v1/namespaces/default/configmaps/fg", 200);
-	char meta[512];
-	snprintf(meta, sizeof(meta),
-		 "\"ownerReferences\":[{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"name\":\"fg\",\"uid\":\"%s\"}]",
-		 jsonx_str(o, "metadata.uid"));
-	cJSON_Delete(o);
-	assert_int_equal(tsrv_cm(t, "default", "fgdep", meta), 201);
+	make_owned_pair(t, "fg", "fgdep");
 	assert_int_equal(tsrv_req(t, "DELETE", "/api/v1/namespaces/default/configmaps/fg", NULL,
 				  "{\"propagationPolicy\":\"Foreground\"}", NULL),
 			 200);
