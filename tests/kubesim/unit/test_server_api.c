@@ -214,6 +214,14 @@ static void test_bad_requests_get_the_right_status(void **st)
 		      "UnsupportedMediaType");
 	expect_status(t, "POST", "/api/v1/namespaces", NULL, "{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"default\"}}",
 		      409, "AlreadyExists");
+	expect_status(t, "PUT", cms, NULL, "{}", 405, "MethodNotAllowed");
+	expect_status(t, "POST", "/apis/apps/v1/namespaces/default/deployments", NULL,
+		      "{\"apiVersion\":\"apps/v1\",\"kind\":\"Deployment\",\"metadata\":{\"name\":\"nosel\"},\"spec\":{}}",
+		      422, "Invalid");
+	expect_status(t, "POST", cms, NULL, "{\"apiVersion\":\"v1\",\"kind\":\"Secret\",\"metadata\":{\"name\":\"k\"}}",
+		      400, "BadRequest");
+	expect_status(t, "POST", cms, NULL, "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{}}", 422,
+		      "Invalid");
 }
 
 static void test_counters_and_faults(void **st)
