@@ -15,6 +15,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -406,6 +407,10 @@ static void loop(struct daemon *d)
 			}
 		}
 		update_api_metrics(d);
+		/* A sync's plan and the watches' relists are large and short-lived:
+		 * give their freed pages back (glibc keeps them per thread arena
+		 * otherwise), so an idle agent's memory is its desired set. */
+		malloc_trim(0);
 		if (wait_events(d, next_wakeup(d, may_write)))
 			break;
 	}
