@@ -42,7 +42,7 @@ struct selfheal {
 	struct heal_obj **queue; /* drifted objects waiting for the worker */
 	size_t nq, capq;
 	struct strmap *watched;  /* "group/kind" -> struct heal_watch */
-	volatile int stop;
+	atomic_int stop;
 	int active, paused;
 	int worker_started;
 	pthread_t worker;
@@ -491,7 +491,7 @@ void selfheal_free(struct selfheal *h)
 	if (!h)
 		return;
 	pthread_mutex_lock(&h->mu);
-	h->stop = 1;
+	atomic_store(&h->stop, 1);
 	pthread_cond_signal(&h->cv);
 	pthread_mutex_unlock(&h->mu);
 	if (h->worker_started)

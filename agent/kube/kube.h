@@ -33,6 +33,7 @@
 #define KAIRN_KUBE_KUBE_H
 
 #include <cjson/cJSON.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -66,6 +67,8 @@ const char *kube_client_namespace(const struct kube_client *c);
 const char *kube_client_auth_method(const struct kube_client *c);
 /* The server URL ("https://host:port"). */
 const char *kube_client_server(const struct kube_client *c);
+/* The kubeconfig context in use ("" in-cluster). */
+const char *kube_client_context(const struct kube_client *c);
 
 /* Counters since kube_client_new (for /metrics and tests). */
 struct kube_client_stats {
@@ -235,7 +238,7 @@ struct kube_watch_opts {
 	const char *resource_version; /* start after this RV; NULL = LIST first (RELIST event) */
 	int timeout_seconds;          /* server-side length of one stream; default 300 */
 	int64_t duration_ms;          /* stop after this long (0 = until stopped) */
-	volatile int *stop;           /* set non-zero from another thread to stop */
+	atomic_int *stop;             /* atomic_store non-zero from another thread to stop */
 	int max_failures;             /* consecutive failed (re)connects before giving up; 10 */
 };
 

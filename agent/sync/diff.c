@@ -150,6 +150,26 @@ static int same_item(const struct list_key *lk, const cJSON *want, const cJSON *
 
 static void diff_value(struct diff_ctx *c, const char *field, const cJSON *want, const cJSON *have);
 
+/* The merge key of a list field, but only if every desired item carries
+ * it: a custom resource's "volumes" or "ports" of another shape is atomic. */
+static const struct list_key *keyed_list(const char *field, const cJSON *want)
+{
+	const struct list_key *lk = list_key_for(field);
+	const cJSON *w;
+
+	if (!lk)
+		return NULL;
+	cJSON_ArrayForEach(w, want) {
+		int any = 0;
+
+		for (int k = 0; k < 2 && lk->keys[k]; k++)
+			any |= cJSON_IsObject(w) && cJSON_GetObjectItemCaseSensitive(w, lk->keys[k]) != NULL;
+		if (!any)
+			return NULL;
+	}
+	return lk;
+}
+
 static void diff_object(struct diff_ctx *c, const cJSON *want, const cJSON *have, int top)
 {
 	const cJSON *w;
@@ -186,9 +206,9 @@ static void diff_object(struct diff_ctx *c, const cJSON *want, const cJSON *have
 
 static void diff_list(struct diff_ctx *c, const char *field, const cJSON *want, const cJSON *have)
 {
-	const struct list_key *lk = list_key_for(field);
+	const struct list_key *lk = keyed_list(field, want);
 	int n = cJSON_GetArraySize(want), i = 0;
-	const cJSON *w;
+	const cJSON *w, *pos = have->child;
 
 	if (!lk && n != cJSON_GetArraySize(have)) {
 		note(c, "%s: %s -> %s (list length)\n", want, have);
@@ -208,7 +228,8 @@ static void diff_list(struct diff_ctx *c, const char *field, const cJSON *want, 
 					break;
 				}
 		} else {
-			h = cJSON_GetArrayItem(have, i);
+			h = pos;
+			pos = pos ? pos->next : NULL;
 		}
 		snprintf(idx, sizeof(idx), "%d", i++);
 		if (path_push(c, idx, &saved))
@@ -263,9 +284,16 @@ static const cJSON *find_keyed(const cJSON *list, const char *keyjson)
 		const cJSON *k;
 		int all = cJSON_IsObject(item);
 
-		cJSON_ArrayForEach(k, key)
-			if (all && !scalars_equal(k, cJSON_GetObjectItemCaseSensitive(item, k->string)))
+		cJSON_ArrayForEach(k, key) {
+			const cJSON *v = cJSON_GetObjectItemCaseSensitive(item, k->string);
+
+			/* managedFields key ports by protocol too; manifests often omit TCP */
+			if (!v && strcmp(k->string, "protocol") == 0 && cJSON_IsString(k) &&
+			    strcmp(k->valuestring, "TCP") == 0)
+				continue;
+			if (all && !scalars_equal(k, v))
 				all = 0;
+		}
 		if (all) {
 			found = item;
 			break;
@@ -443,7 +471,7 @@ static cJSON *project(const char *field, const cJSON *want, const cJSON *have, i
 		return out;
 	}
 	if (cJSON_IsArray(want) && cJSON_IsArray(have)) {
-		const struct list_key *lk = list_key_for(field);
+		const struct list_key *lk = keyed_list(field, want);
 		const cJSON *h;
 
 		out = cJSON_CreateArray();

@@ -146,8 +146,11 @@ static int apply_group(struct kube_client *kc, struct sync_entry *en, size_t n, 
 	return rc;
 }
 
-static int apply_all(struct kube_client *kc, struct sync_plan *p, const struct sync_opts *o,
-		     struct sync_outcome *out, struct kerr *e)
+/* Applies the groups whose entries satisfy want(foundation flag): CRDs and
+ * Namespaces (foundation 0) go first, before pre-sync hooks, because hooks
+ * need a namespace to run in and may use custom kinds; the rest after. */
+static int apply_groups(struct kube_client *kc, struct sync_plan *p, const struct sync_opts *o,
+			int foundation, struct sync_outcome *out, struct kerr *e)
 {
 	for (size_t i = 0; i < p->n;) {
 		size_t j = i + 1;
@@ -155,6 +158,10 @@ static int apply_all(struct kube_client *kc, struct sync_plan *p, const struct s
 
 		while (j < p->n && same_group(&p->entries[i], &p->entries[j]))
 			j++;
+		if (p->entries[i].order.foundation != foundation) {
+			i = j;
+			continue;
+		}
 		rc = apply_group(kc, &p->entries[i], j - i, o->dry_run, e);
 		for (size_t k = i; k < j; k++) {
 			if (p->entries[k].action == SYNC_CREATE || p->entries[k].action == SYNC_UPDATE) {
@@ -173,6 +180,14 @@ static int apply_all(struct kube_client *kc, struct sync_plan *p, const struct s
 		i = j;
 	}
 	return 0;
+}
+
+static int apply_all(struct kube_client *kc, struct sync_plan *p, const struct sync_opts *o,
+		     struct sync_outcome *out, struct kerr *e)
+{
+	int rc = apply_groups(kc, p, o, 0, out, e);
+
+	return rc ? rc : apply_groups(kc, p, o, 1, out, e);
 }
 
 /* Should the inventory list this entry? after_prune: pruning has run. */
@@ -346,10 +361,20 @@ int sync_execute(struct kube_client *kc, struct sync_plan *p, const struct sync_
 			rc = kerr_set(e, KAIRN_EGUARD, "%s", p->prune_refusal);
 		goto out;
 	}
+	/* CRDs and Namespaces first: hooks need somewhere to run. */
+	rc = apply_groups(kc, p, o, 0, out, e);
+	if (rc) {
+		if (write_inventory(kc, p, o, 0, &ie))
+			log_error("%s", ie.msg);
+		run_sync_fail(kc, p, o, out);
+		goto out;
+	}
 	if (changes && hooks_have_phase(p->hooks, p->n_hooks, HOOK_PHASE_PRE_SYNC)) {
 		rc = hooks_run_phase(kc, p->hooks, p->n_hooks, HOOK_PHASE_PRE_SYNC, &o->hooks, &out->hooks, e);
 		if (rc) {
 			out->hooks_failed = 1;
+			if (out->applied && write_inventory(kc, p, o, 0, &ie))
+				log_error("%s", ie.msg);
 			run_sync_fail(kc, p, o, out);
 			goto out;
 		}
@@ -360,7 +385,7 @@ int sync_execute(struct kube_client *kc, struct sync_plan *p, const struct sync_
 		run_sync_fail(kc, p, o, out);
 		goto out;
 	}
-	rc = apply_all(kc, p, o, out, e);
+	rc = apply_groups(kc, p, o, 1, out, e);
 	if (rc) {
 		/* Record whatever may exist now, so nothing is forgotten. */
 		if (write_inventory(kc, p, o, 0, &ie))

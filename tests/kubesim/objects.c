@@ -10,7 +10,7 @@
 #include <string.h>
 #include "api.h"
 #include "objects.h"
-#include "patchops.h"
+#include "patch/patch.h"
 #include "util/codec.h"
 #include "util/jsonx.h"
 
@@ -406,7 +406,7 @@ void ks_commit_create(struct ks_req *r, struct ks_res *res, cJSON *obj, const ch
 	if (!is_apply) {
 		struct kerr e;
 		cJSON_DeleteItemFromObjectCaseSensitive(md, "managedFields");
-		(void)ks_ssa_track_update(NULL, obj, manager, av, NULL, now, &e);
+		(void)kssa_track_update(NULL, obj, manager, av, NULL, now, &e);
 	}
 	if (ks_dry_run(r)) {
 		ks_resp_obj(o, 201, obj);
@@ -527,7 +527,7 @@ void ks_commit_update(struct ks_req *r, struct ks_res *res, const struct ks_ver 
 			  cJSON_CreateNumber((double)jsonx_long(old->obj, "metadata.generation", 0) + 1));
 	if (!is_apply) {
 		struct kerr e;
-		(void)ks_ssa_track_update(old->obj, neu, manager, av, r->sub, now, &e);
+		(void)kssa_track_update(old->obj, neu, manager, av, r->sub, now, &e);
 	}
 	if (is_res(res, "apiextensions.k8s.io", "customresourcedefinitions"))
 		crd_status(neu, now);

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "objects.h"
-#include "patchops.h"
+#include "patch/patch.h"
 #include "util/jsonx.h"
 
 enum ptype { P_JSON, P_MERGE, P_STRATEGIC, P_APPLY, P_UNKNOWN };
@@ -153,7 +153,7 @@ static void apply(struct ks_req *r, struct ks_res *res, struct ks_ver *v, cJSON 
 		cJSON_AddStringToObject(seed, "apiVersion", av);
 		cJSON_AddStringToObject(seed, "kind", res->kind);
 	}
-	int rc = ks_ssa_apply(v ? v->obj : NULL, applied, &req, &out, &conflicts, &e);
+	int rc = kssa_apply(v ? v->obj : NULL, applied, &req, &out, &conflicts, &e);
 	cJSON_Delete(seed);
 	if (rc == KAIRN_ECONFLICT) {
 		ks_resp_status_causes(o, 409, "Conflict", res, r->name, conflicts, e.msg);
