@@ -17,19 +17,11 @@
 
 #define TOKEN_FILE_MAX_AGE_MS 60000
 
-static void wipe_free(char *p, size_t len)
-{
-	if (p) {
-		memset(p, 0, len);
-		free(p);
-	}
-}
-
 void kube_creds_clear(struct kube_creds *c)
 {
-	wipe_free(c->token, c->token ? strlen(c->token) : 0);
-	wipe_free(c->cert_pem, c->cert_len);
-	wipe_free(c->key_pem, c->key_len);
+	kube_secret_free(c->token, c->token ? strlen(c->token) : 0);
+	kube_secret_free(c->cert_pem, c->cert_len);
+	kube_secret_free(c->key_pem, c->key_len);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -44,7 +36,7 @@ int kube_auth_init(struct kube_auth *a, const struct kube_config *cfg, struct ke
 
 void kube_auth_destroy(struct kube_auth *a)
 {
-	wipe_free(a->file_token, a->file_token ? strlen(a->file_token) : 0);
+	kube_secret_free(a->file_token, a->file_token ? strlen(a->file_token) : 0);
 	kube_creds_clear(&a->exec_cred);
 	pthread_mutex_destroy(&a->mu);
 }
@@ -70,7 +62,7 @@ static int read_token_file(struct kube_auth *a, struct kerr *e)
 		return kerr_prefix(e, "reading token file");
 	while (len && isspace((unsigned char)buf[len - 1]))
 		buf[--len] = '\0';
-	wipe_free(a->file_token, a->file_token ? strlen(a->file_token) : 0);
+	kube_secret_free(a->file_token, a->file_token ? strlen(a->file_token) : 0);
 	a->file_token = buf;
 	a->file_read_ms = time_mono_ms();
 	return 0;
@@ -145,7 +137,7 @@ int kube_auth_invalidate(struct kube_auth *a)
 		any = 1;
 	} else if (a->cfg->token_file && !a->cfg->token) {
 		a->file_read_ms = 0;
-		wipe_free(a->file_token, a->file_token ? strlen(a->file_token) : 0);
+		kube_secret_free(a->file_token, a->file_token ? strlen(a->file_token) : 0);
 		a->file_token = NULL;
 		any = 1;
 	}

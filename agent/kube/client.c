@@ -50,6 +50,51 @@ static void opts_defaults(struct kube_client_opts *o)
 		o->backoff_max_ms = 30000;
 }
 
+/* tls-server-name: curl verifies the certificate against the URL's host, so
+ * the URL names the tls-server-name and CONNECT_TO sends the connection to
+ * the real host and port. */
+static int base_url_setup(struct kube_client *c, struct kerr *e)
+{
+	CURLU *u = NULL;
+	char *host = NULL, *port = NULL, *url = NULL;
+	struct kbuf ct = { 0 };
+	struct curl_slist *l;
+	size_t n;
+	int rc = 0;
+
+	if (!c->cfg->tls_server_name || !c->cfg->tls_server_name[0]) {
+		c->base_url = strdup(c->cfg->server);
+		return c->base_url ? 0 : kerr_set(e, KAIRN_ENOMEM, "out of memory");
+	}
+	u = curl_url();
+	if (!u || curl_url_set(u, CURLUPART_URL, c->cfg->server, 0) ||
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) ||
+	    curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) ||
+	    curl_url_set(u, CURLUPART_HOST, c->cfg->tls_server_name, 0) ||
+	    curl_url_get(u, CURLUPART_URL, &url, 0)) {
+		rc = kerr_set(e, KAIRN_EINVAL, "server %s with tls-server-name %s: not a valid URL",
+			      c->cfg->server, c->cfg->tls_server_name);
+		goto out;
+	}
+	n = strlen(url);
+	while (n > 0 && url[n - 1] == '/')
+		url[--n] = '\0';
+	if (!(c->base_url = strdup(url)) ||
+	    kbuf_printf(&ct, "%s:%s:%s:%s", c->cfg->tls_server_name, port, host, port) ||
+	    !(l = curl_slist_append(NULL, ct.data))) {
+		rc = kerr_set(e, KAIRN_ENOMEM, "out of memory");
+		goto out;
+	}
+	c->connect_to = l;
+out:
+	curl_free(host);
+	curl_free(port);
+	curl_free(url);
+	curl_url_cleanup(u);
+	kbuf_free(&ct);
+	return rc;
+}
+
 int kube_client_new(const struct kube_config *cfg, const struct kube_client_opts *opts,
 		    struct kube_client **out, struct kerr *e)
 {
@@ -78,6 +123,9 @@ int kube_client_new(const struct kube_config *cfg, const struct kube_client_opts
 		goto fail;
 	}
 	rc = kube_config_dup(cfg, &c->cfg, e);
+	if (rc)
+		goto fail;
+	rc = base_url_setup(c, e);
 	if (rc)
 		goto fail;
 	rc = kube_auth_init(&c->auth, c->cfg, e);
@@ -126,6 +174,8 @@ void kube_client_free(struct kube_client *c)
 	kube_config_free(c->cfg);
 	kube_limiter_destroy(&c->limiter);
 	free(c->user_agent);
+	free(c->base_url);
+	curl_slist_free_all(c->connect_to);
 	pthread_cond_destroy(&c->slot_cv);
 	pthread_mutex_destroy(&c->mu);
 	for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
@@ -334,6 +384,8 @@ int kube_easy_setup(struct kube_client *c, CURL *h, const struct kube_http *req,
 	curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(h, CURLOPT_NOPROXY, "*"); /* kubeconfig proxy-url is not supported */
+	if (c->connect_to)
+		curl_easy_setopt(h, CURLOPT_CONNECT_TO, c->connect_to);
 	if (req->timeout_ms > 0)
 		curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)req->timeout_ms);
 

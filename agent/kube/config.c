@@ -3,7 +3,7 @@
  * service-account config (no YAML involved). Never logs a credential; keys,
  * tokens and passwords are wiped before they are freed.
  */
-#include "kube/kubeconfig.h"
+#include "kube/internal.h"
 #include "util/buf.h"
 #include "util/fsutil.h"
 
@@ -27,7 +27,7 @@ void kube_config_opts_from_env(struct kube_config_opts *o, const char *kubeconfi
 	o->sa_dir = getenv("KAIRN_SA_DIR");
 }
 
-static void wipe_free(char *p, size_t len)
+void kube_secret_free(char *p, size_t len)
 {
 	if (p) {
 		memset(p, 0, len);
@@ -43,11 +43,11 @@ void kube_config_free(struct kube_config *c)
 	free(c->tls_server_name);
 	free(c->ca_pem);
 	free(c->cert_pem);
-	wipe_free(c->key_pem, c->key_pem_len);
-	wipe_free(c->token, c->token ? strlen(c->token) : 0);
+	kube_secret_free(c->key_pem, c->key_pem_len);
+	kube_secret_free(c->token, c->token ? strlen(c->token) : 0);
 	free(c->token_file);
 	free(c->username);
-	wipe_free(c->password, c->password ? strlen(c->password) : 0);
+	kube_secret_free(c->password, c->password ? strlen(c->password) : 0);
 	if (c->exec) {
 		for (char **p = c->exec->args; p && *p; p++)
 			free(*p);
@@ -66,7 +66,7 @@ void kube_config_free(struct kube_config *c)
 	free(c);
 }
 
-static int dup_field(char **dst, const char *src)
+int kube_strdup_opt(char **dst, const char *src)
 {
 	if (!src)
 		return 0;
@@ -113,23 +113,23 @@ int kube_config_dup(const struct kube_config *s, struct kube_config **out, struc
 	if (!bad) {
 		d->insecure_skip_tls_verify = s->insecure_skip_tls_verify;
 		d->in_cluster = s->in_cluster;
-		bad |= dup_field(&d->server, s->server) | dup_field(&d->tls_server_name, s->tls_server_name);
+		bad |= kube_strdup_opt(&d->server, s->server) | kube_strdup_opt(&d->tls_server_name, s->tls_server_name);
 		bad |= dup_blob(&d->ca_pem, &d->ca_pem_len, s->ca_pem, s->ca_pem_len);
 		bad |= dup_blob(&d->cert_pem, &d->cert_pem_len, s->cert_pem, s->cert_pem_len);
 		bad |= dup_blob(&d->key_pem, &d->key_pem_len, s->key_pem, s->key_pem_len);
-		bad |= dup_field(&d->token, s->token) | dup_field(&d->token_file, s->token_file);
-		bad |= dup_field(&d->username, s->username) | dup_field(&d->password, s->password);
-		bad |= dup_field(&d->namespace, s->namespace) | dup_field(&d->context, s->context);
-		bad |= dup_field(&d->origin, s->origin);
+		bad |= kube_strdup_opt(&d->token, s->token) | kube_strdup_opt(&d->token_file, s->token_file);
+		bad |= kube_strdup_opt(&d->username, s->username) | kube_strdup_opt(&d->password, s->password);
+		bad |= kube_strdup_opt(&d->namespace, s->namespace) | kube_strdup_opt(&d->context, s->context);
+		bad |= kube_strdup_opt(&d->origin, s->origin);
 	}
 	if (!bad && s->exec) {
 		d->exec = calloc(1, sizeof(*d->exec));
 		bad = !d->exec;
 		if (!bad) {
 			d->exec->provide_cluster_info = s->exec->provide_cluster_info;
-			bad |= dup_field(&d->exec->api_version, s->exec->api_version);
-			bad |= dup_field(&d->exec->command, s->exec->command);
-			bad |= dup_field(&d->exec->install_hint, s->exec->install_hint);
+			bad |= kube_strdup_opt(&d->exec->api_version, s->exec->api_version);
+			bad |= kube_strdup_opt(&d->exec->command, s->exec->command);
+			bad |= kube_strdup_opt(&d->exec->install_hint, s->exec->install_hint);
 			bad |= dup_list(&d->exec->args, s->exec->args);
 			bad |= dup_list(&d->exec->env, s->exec->env);
 		}
@@ -161,8 +161,8 @@ int kube_config_in_cluster(const char *host, const char *port, const char *sa_di
 	c->in_cluster = 1;
 	/* IPv6 hosts need brackets in a URL */
 	if (kbuf_printf(&p, strchr(host, ':') ? "https://[%s]:%s" : "https://%s:%s", host, port) ||
-	    !(c->server = kbuf_steal(&p)) || dup_field(&c->origin, "in-cluster") ||
-	    dup_field(&c->context, "")) {
+	    !(c->server = kbuf_steal(&p)) || kube_strdup_opt(&c->origin, "in-cluster") ||
+	    kube_strdup_opt(&c->context, "")) {
 		rc = kerr_set(e, KAIRN_ENOMEM, "out of memory");
 		goto out;
 	}

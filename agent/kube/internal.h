@@ -15,6 +15,11 @@
 #include "kube/policy.h"
 #include "util/buf.h"
 
+/* Wipes then frees a secret (NULL is fine). */
+void kube_secret_free(char *p, size_t len);
+/* *dst = strdup(src) when src is not NULL; -1 on ENOMEM. */
+int kube_strdup_opt(char **dst, const char *src);
+
 /* ---- credentials (auth.c, exec.c) ---------------------------------------- */
 
 /* What one request authenticates with: copies, freed by kube_creds_clear. */
@@ -71,6 +76,8 @@ struct kube_client {
 	struct kube_limiter limiter;
 	struct kube_auth auth;
 	char *user_agent;
+	char *base_url;              /* cfg->server, or with tls-server-name as host */
+	struct curl_slist *connect_to; /* tls-server-name → the real host */
 
 	pthread_mutex_t mu;       /* pool, slots, stats, rng, discovery */
 	pthread_cond_t slot_cv;

@@ -33,6 +33,7 @@
 #define KAIRN_KUBE_KUBE_H
 
 #include <cjson/cJSON.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -235,7 +236,7 @@ struct kube_watch_opts {
 	const char *resource_version; /* start after this RV; NULL = LIST first (RELIST event) */
 	int timeout_seconds;          /* server-side length of one stream; default 300 */
 	int64_t duration_ms;          /* stop after this long (0 = until stopped) */
-	volatile int *stop;           /* set non-zero from another thread to stop */
+	atomic_int *stop;             /* atomic_store non-zero from another thread to stop */
 	int max_failures;             /* consecutive failed (re)connects before giving up; 10 */
 };
 

@@ -4,7 +4,7 @@
  * util/yamljson (kubectl's decoding). Every error names the file, line and
  * field; no error or log line carries a credential's value.
  */
-#include "kube/kubeconfig.h"
+#include "kube/internal.h"
 #include "util/buf.h"
 #include "util/codec.h"
 #include "util/fsutil.h"
@@ -30,22 +30,6 @@ struct kc_set {
 	struct kc_file *f;
 	size_t n;
 };
-
-static void wipe_free(char *p, size_t len)
-{
-	if (p) {
-		memset(p, 0, len);
-		free(p);
-	}
-}
-
-static int dup_field(char **dst, const char *src)
-{
-	if (!src)
-		return 0;
-	*dst = strdup(src);
-	return *dst ? 0 : -1;
-}
 
 /* ---- files ---------------------------------------------------------------- */
 
@@ -78,7 +62,7 @@ static int kc_add_file(struct kc_set *s, const char *path, struct kerr *e)
 	if (rc)
 		return kerr_prefix(e, "kubeconfig");
 	rc = yaml_decode_all(buf, len, path, &f->docs, e);
-	wipe_free(buf, len);
+	kube_secret_free(buf, len);
 	if (rc)
 		return kerr_prefix(e, "kubeconfig");
 	s->n++;
@@ -251,7 +235,7 @@ static int load_cluster(const struct kc_file *f, const cJSON *cl, const char *na
 	if (strncmp(server, "https://", 8) != 0 && strncmp(server, "http://", 7) != 0)
 		return kerr_set(e, KAIRN_EINVAL, "%s:%d: %s.server: \"%s\" is not an http(s) URL",
 				f->path, line_of(f, cl), where, server);
-	if (dup_field(&c->server, server) || dup_field(&c->tls_server_name, sni))
+	if (kube_strdup_opt(&c->server, server) || kube_strdup_opt(&c->tls_server_name, sni))
 		return kerr_set(e, KAIRN_ENOMEM, "out of memory");
 	n = strlen(c->server);
 	while (n > 0 && c->server[n - 1] == '/')
@@ -289,9 +273,9 @@ static int load_exec(const struct kc_file *f, const cJSON *x, const char *where,
 	ex->provide_cluster_info = get_bool(x, "provideClusterInfo");
 	/* A command with a '/' is a path, relative to the kubeconfig; a bare name is
 	 * looked up in PATH. */
-	if (strchr(cmd, '/') ? resolve_path(f, cmd, &ex->command) : dup_field(&ex->command, cmd))
+	if (strchr(cmd, '/') ? resolve_path(f, cmd, &ex->command) : kube_strdup_opt(&ex->command, cmd))
 		return kerr_set(e, KAIRN_ENOMEM, "out of memory");
-	if (dup_field(&ex->api_version, api) || dup_field(&ex->install_hint, hint))
+	if (kube_strdup_opt(&ex->api_version, api) || kube_strdup_opt(&ex->install_hint, hint))
 		return kerr_set(e, KAIRN_ENOMEM, "out of memory");
 	ex->args = calloc((size_t)cJSON_GetArraySize(args) + 1, sizeof(char *));
 	ex->env = calloc((size_t)cJSON_GetArraySize(env) + 1, sizeof(char *));
@@ -339,11 +323,11 @@ static int load_user(const struct kc_file *f, const cJSON *u, const char *name,
 	    (rc = get_str(f, u, "username", where, &user, e)) ||
 	    (rc = get_str(f, u, "password", where, &pass, e)))
 		return rc;
-	if (token && token[0] && dup_field(&c->token, token))
+	if (token && token[0] && kube_strdup_opt(&c->token, token))
 		return kerr_set(e, KAIRN_ENOMEM, "out of memory");
 	if (token_file && token_file[0] && resolve_path(f, token_file, &c->token_file))
 		return kerr_set(e, KAIRN_ENOMEM, "out of memory");
-	if (dup_field(&c->username, user) || dup_field(&c->password, pass))
+	if (kube_strdup_opt(&c->username, user) || kube_strdup_opt(&c->password, pass))
 		return kerr_set(e, KAIRN_ENOMEM, "out of memory");
 	rc = load_pem(f, u, "client-certificate", "client-certificate-data", where, &c->cert_pem,
 		      &c->cert_pem_len, e);
@@ -425,8 +409,8 @@ static int from_files(const struct kube_config_opts *o, const struct kc_set *s,
 	}
 	if (o->namespace && o->namespace[0])
 		ns = o->namespace;
-	if (dup_field(&c->namespace, ns && ns[0] ? ns : "default") ||
-	    dup_field(&c->context, ctx_name))
+	if (kube_strdup_opt(&c->namespace, ns && ns[0] ? ns : "default") ||
+	    kube_strdup_opt(&c->context, ctx_name))
 		rc = kerr_set(e, KAIRN_ENOMEM, "out of memory");
 out:
 	if (rc)

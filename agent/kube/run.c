@@ -237,7 +237,7 @@ static int xfer_start(struct kube_client *c, CURLM *m, struct xfer *x, struct ke
 		rc = kerr_set(e, KAIRN_ENOMEM, "out of memory");
 		goto out;
 	}
-	if (kbuf_printf(&url, "%s%s%s", c->cfg->server, path.data, query.data ? query.data : "")) {
+	if (kbuf_printf(&url, "%s%s%s", c->base_url, path.data, query.data ? query.data : "")) {
 		rc = kerr_set(e, KAIRN_ENOMEM, "out of memory");
 		goto out;
 	}

@@ -136,7 +136,7 @@ static size_t on_data(char *p, size_t sz, size_t n, void *ud)
 
 static int stop_requested(const struct stream *s)
 {
-	return (s->opts->stop && *s->opts->stop) || (s->deadline && time_mono_ms() >= s->deadline);
+	return (s->opts->stop && atomic_load(s->opts->stop)) || (s->deadline && time_mono_ms() >= s->deadline);
 }
 
 static int on_progress(void *ud, curl_off_t a, curl_off_t b, curl_off_t c, curl_off_t d)
@@ -172,7 +172,7 @@ static int stream_url(struct kube_client *c, const struct kube_resource *res, co
 	int secs = o->timeout_seconds > 0 ? o->timeout_seconds : 300;
 
 	rc = rc ? rc : kbuf_printf(url, "%s%s?watch=true&allowWatchBookmarks=true&timeoutSeconds=%d"
-					"&resourceVersion=", c->cfg->server, path->data, secs);
+					"&resourceVersion=", c->base_url, path->data, secs);
 	rc = rc ? rc : kbuf_put_urlenc(url, rv);
 	if (!rc && o->label_selector) {
 		rc = kbuf_puts(url, "&labelSelector=");
@@ -299,6 +299,7 @@ int kube_watch(struct kube_client *c, const struct kube_resource *res, const cha
 		return kerr_set(e, KAIRN_ENOMEM, "curl_easy_init failed");
 	}
 	while (!s.stopped && !stop_requested(&s)) {
+		int64_t started = time_mono_ms();
 		int progressed = 0;
 
 		if (!rv) {
@@ -326,6 +327,9 @@ int kube_watch(struct kube_client *c, const struct kube_resource *res, const cha
 		if (progressed) {
 			failures = 0;
 			rc = 0;
+			/* a server that ends every stream at once must not make us spin */
+			if (time_mono_ms() - started < 1000 && nap(&s, c->retry.base_ms))
+				break;
 			continue;
 		}
 		if (++failures >= max_failures) {

@@ -983,6 +983,36 @@ static void test_watch_stops_at_duration(void **state)
 	srv_stop(&s);
 }
 
+static void *set_stop_later(void *p)
+{
+	time_sleep_ms(300);
+	atomic_store((atomic_int *)p, 1);
+	return NULL;
+}
+
+static void test_watch_stops_when_flag_set_from_another_thread(void **state)
+{
+	struct srv s;
+	struct kube_client *c;
+	atomic_int stop = 0;
+	struct kube_watch_opts wo = { .resource_version = "99", .stop = &stop };
+	pthread_t t;
+	int64_t t0;
+	struct kerr e;
+
+	(void)state;
+	srv_start(&s, route_watch);
+	c = client_for(&s, &FAST, NULL);
+	t0 = time_mono_ms();
+	pthread_create(&t, NULL, set_stop_later, &stop);
+	assert_int_equal(kube_watch(c, &CM, "ns1", &wo, never_stop, NULL, &e), 0);
+	pthread_join(t, NULL);
+	assert_true(time_mono_ms() - t0 >= 300);
+	assert_true(time_mono_ms() - t0 < 5000);
+	kube_client_free(c);
+	srv_stop(&s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1007,6 +1037,7 @@ int main(void)
 		cmocka_unit_test(test_exec_plugin_wrong_api_version_is_an_error),
 		cmocka_unit_test(test_watch_resumes_after_drop_and_relists_on_410),
 		cmocka_unit_test(test_watch_stops_at_duration),
+		cmocka_unit_test(test_watch_stops_when_flag_set_from_another_thread),
 	};
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
