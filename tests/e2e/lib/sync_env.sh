@@ -103,23 +103,37 @@ expect_rc() {
 }
 
 # ---- kubesim counters -------------------------------------------------------
-# GET /kubesim/counters: request counts per verb and resource. We reduce them
-# to one number per verb class with python3 (always there; jq may not be).
+# GET /kubesim/counters: {"requests":N,"writes":N,"verbs":{...},
+# "resources":{"deployments":{"patch":N,...},...}}. Read with python3 (jq may
+# not be installed).
 
-counters_get() {
-	kubesim_curl /kubesim/counters
+# counter [VERB [RESOURCE]]: total writes, or requests of VERB (on RESOURCE).
+counter() {
+	kubesim_curl /kubesim/counters | python3 -c '
+import json, sys
+c = json.load(sys.stdin)
+a = sys.argv[1:]
+if not a:
+    print(c["writes"])
+elif len(a) == 1:
+    print(c["verbs"].get(a[0], 0))
+else:
+    print(c["resources"].get(a[1], {}).get(a[0], 0))
+' "$@"
 }
 
-# counters_sum CLASS: total requests of a class: writes (create, update,
-# patch, delete, deletecollection), or a single verb name.
-counters_sum() {
-	counters_get | python3 "$KAIRN_SOURCE_DIR/tests/e2e/lib/ks_counters.py" "$1"
+counters_reset() {
+	kubesim_curl /kubesim/counters -X DELETE >/dev/null
 }
 
-counters_snapshot() {
-	_SNAP_WRITES=$(counters_sum writes)
-}
-
-writes_since() {
-	echo $(($(counters_sum writes) - _SNAP_WRITES))
+# writes_by_resource: "resource verb count" lines for every write counted.
+writes_by_resource() {
+	kubesim_curl /kubesim/counters | python3 -c '
+import json, sys
+c = json.load(sys.stdin)
+for r, verbs in sorted(c["resources"].items()):
+    for v, n in sorted(verbs.items()):
+        if v in ("create", "update", "patch", "delete", "deletecollection") and n:
+            print(r, v, n)
+'
 }
