@@ -387,22 +387,15 @@ static void check_managed(struct diff_ctx *c, const cJSON *desired, const cJSON 
 	}
 }
 
-/* The server stores a Secret's stringData as base64 data and never returns
- * it: compare a copy of desired with stringData folded into data. NULL when
- * desired is not such a Secret (or on ENOMEM, with *oom set). */
-static cJSON *secret_folded(const cJSON *desired, int *oom)
+int sync_fold_string_data(cJSON *obj)
 {
-	const char *api = jsonx_str(desired, "apiVersion"), *kind = jsonx_str(desired, "kind");
-	const cJSON *sd = cJSON_GetObjectItemCaseSensitive(desired, "stringData"), *v;
-	cJSON *copy, *data;
+	cJSON *sd = cJSON_GetObjectItemCaseSensitive(obj, "stringData"), *data, *v;
 
-	if (!api || !kind || strcmp(api, "v1") != 0 || strcmp(kind, "Secret") != 0 ||
-	    !cJSON_IsObject(sd))
-		return NULL;
-	copy = cJSON_Duplicate(desired, 1);
-	data = copy ? jsonx_ensure_obj(copy, "data") : NULL;
+	if (!cJSON_IsObject(sd))
+		return 0;
+	data = jsonx_ensure_obj(obj, "data");
 	if (!data)
-		goto oom;
+		return KAIRN_EINVAL;
 	cJSON_ArrayForEach(v, sd) {
 		char *b64;
 
@@ -411,16 +404,31 @@ static cJSON *secret_folded(const cJSON *desired, int *oom)
 		b64 = b64_encode(v->valuestring, strlen(v->valuestring));
 		if (!b64 || jsonx_set(data, v->string, cJSON_CreateString(b64))) {
 			free(b64);
-			goto oom;
+			return KAIRN_ENOMEM;
 		}
 		free(b64);
 	}
-	cJSON_DeleteItemFromObjectCaseSensitive(copy, "stringData");
+	cJSON_DeleteItemFromObjectCaseSensitive(obj, "stringData");
+	return 0;
+}
+
+/* A copy of desired with stringData folded, or NULL when desired is not a
+ * Secret with stringData (or on ENOMEM, with *oom set). */
+static cJSON *secret_folded(const cJSON *desired, int *oom)
+{
+	const char *api = jsonx_str(desired, "apiVersion"), *kind = jsonx_str(desired, "kind");
+	cJSON *copy;
+
+	if (!api || !kind || strcmp(api, "v1") != 0 || strcmp(kind, "Secret") != 0 ||
+	    !cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(desired, "stringData")))
+		return NULL;
+	copy = cJSON_Duplicate(desired, 1);
+	if (!copy || sync_fold_string_data(copy)) {
+		cJSON_Delete(copy);
+		*oom = 1;
+		return NULL;
+	}
 	return copy;
-oom:
-	cJSON_Delete(copy);
-	*oom = 1;
-	return NULL;
 }
 
 int sync_diff(const cJSON *desired, const cJSON *live, const struct sync_diff_opts *o,
