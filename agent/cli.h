@@ -57,6 +57,7 @@ int cmd_check(int argc, char **argv, const struct kairn_globals *g);
 int cmd_sync(int argc, char **argv, const struct kairn_globals *g);
 int cmd_diff(int argc, char **argv, const struct kairn_globals *g);
 int cmd_run(int argc, char **argv, const struct kairn_globals *g);
+int cmd_run(int argc, char **argv, const struct kairn_globals *g);
 int cmd_backup(int argc, char **argv, const struct kairn_globals *g);
 int cmd_restore(int argc, char **argv, const struct kairn_globals *g);
 
@@ -66,6 +67,7 @@ extern const char cmd_render_usage[];
 extern const char cmd_check_usage[];
 extern const char cmd_sync_usage[];
 extern const char cmd_diff_usage[];
+extern const char cmd_run_usage[];
 extern const char cmd_run_usage[];
 extern const char cmd_backup_usage[];
 extern const char cmd_restore_usage[];

@@ -100,6 +100,8 @@ static int apply_group(struct kube_client *kc, struct sync_entry *en, size_t n, 
 			en[i].done = 1;
 		if (en[i].action != SYNC_CREATE && en[i].action != SYNC_UPDATE)
 			continue;
+		if (en[i].done)
+			continue; /* applied early (a hook's namespace) */
 		if (en[i].res_pending && dry_run) {
 			/* its CRD was not really created: nothing to validate against */
 			en[i].done = 1;
@@ -144,6 +146,30 @@ static int apply_group(struct kube_client *kc, struct sync_entry *en, size_t n, 
 	if (failed)
 		rc = kerr_set(e, KAIRN_EAPI, "%d object%s failed to apply", failed, failed == 1 ? "" : "s");
 	return rc;
+}
+
+/* Namespaces that pre-sync hooks run in and that do not exist yet (first
+ * install: Helm's pre-install) are created before the hooks; nothing else
+ * is written before them. */
+static int apply_hook_namespaces(struct kube_client *kc, struct sync_plan *p, struct kerr *e)
+{
+	for (size_t i = 0; i < p->n; i++) {
+		struct sync_entry *en = &p->entries[i];
+		int rc, used = 0;
+
+		if (en->action != SYNC_CREATE || en->ns || strcmp(en->kind, "Namespace") != 0 ||
+		    strcmp(en->api_version, "v1") != 0)
+			continue;
+		for (size_t h = 0; h < p->n_hooks && !used; h++) {
+			const char *hns = jsonx_str(p->hooks[h].obj, "metadata.namespace");
+
+			used = (p->hooks[h].spec.phases & HOOK_PHASE_PRE_SYNC) && hns &&
+			       strcmp(hns, en->name) == 0;
+		}
+		if (used && (rc = apply_group(kc, en, 1, 0, e)))
+			return kerr_prefix(e, "namespace %s for pre-sync hooks", en->name);
+	}
+	return 0;
 }
 
 static int apply_all(struct kube_client *kc, struct sync_plan *p, const struct sync_opts *o,
@@ -347,6 +373,8 @@ int sync_execute(struct kube_client *kc, struct sync_plan *p, const struct sync_
 		goto out;
 	}
 	if (changes && hooks_have_phase(p->hooks, p->n_hooks, HOOK_PHASE_PRE_SYNC)) {
+		if ((rc = apply_hook_namespaces(kc, p, e)))
+			goto out;
 		rc = hooks_run_phase(kc, p->hooks, p->n_hooks, HOOK_PHASE_PRE_SYNC, &o->hooks, &out->hooks, e);
 		if (rc) {
 			out->hooks_failed = 1;

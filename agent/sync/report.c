@@ -169,15 +169,26 @@ static void mask_secret(cJSON *mine, const cJSON *other, const char *tag)
 	static const char *const maps[] = { "data", "stringData" };
 
 	for (size_t i = 0; i < 2; i++) {
-		cJSON *m = cJSON_GetObjectItemCaseSensitive(mine, maps[i]), *v;
+		cJSON *m = cJSON_GetObjectItemCaseSensitive(mine, maps[i]), *v, *next;
 		const cJSON *o = cJSON_GetObjectItemCaseSensitive(other, maps[i]);
 
-		cJSON_ArrayForEach(v, m) {
+		for (v = m ? m->child : NULL; v; v = next) {
 			const cJSON *ov = cJSON_GetObjectItemCaseSensitive(o, v->string);
 			char masked[32];
 
+			next = v->next;
 			snprintf(masked, sizeof(masked), "***%s", cJSON_Compare(v, ov, 1) ? "" : tag);
-			cJSON_ReplaceItemViaPointer(m, v, cJSON_CreateString(masked));
+			if (cJSON_IsString(v)) {
+				cJSON_SetValuestring(v, masked);
+			} else { /* not a string (invalid data): never shown either */
+				cJSON *n = cJSON_CreateString(masked);
+
+				if (!n)
+					continue;
+				n->string = v->string; /* the key moves to the new item */
+				v->string = NULL;
+				cJSON_ReplaceItemViaPointer(m, v, n);
+			}
 		}
 	}
 }

@@ -46,19 +46,34 @@ struct kssa_req {
 /* Server-side apply of `applied` (the user's partial config) onto `live`
  * (NULL when the object does not exist yet). Computes the merged object,
  * its new metadata.managedFields, and removes fields this manager owned
- * before but no longer applies (unless co-owned). On conflict returns
- * KAIRN_ECONFLICT with e->msg in the apiserver's wording ("Apply failed with
- * 1 conflict: conflict with \"m\" using apps/v1: .spec.replicas") and
- * *conflicts set to an array of {reason,message,field} causes (caller frees).
+ * before but no longer applies (unless co-owned). The schema (merge keys) is
+ * chosen from applied's apiVersion/kind (live's if absent); unknown kinds get
+ * only ObjectMeta's rules, every other list being atomic.
+ * Not merged from `applied`: status (unless req->subresource is "status", in
+ * which case only status is), metadata.managedFields/resourceVersion/uid/
+ * creationTimestamp/generation (the server owns them; resourceVersion as a
+ * precondition is the caller's business). metadata.managedFields in applied
+ * is KAIRN_EINVAL ("metadata.managedFields must be nil"), as is an empty
+ * manager. On conflict returns KAIRN_ECONFLICT with e->msg in the
+ * apiserver's wording ("Apply failed with 1 conflict: conflict with \"m\"
+ * using apps/v1 at T: .spec.replicas") and *conflicts (if non-NULL) set to an
+ * array of {reason,message,field} causes (caller frees).
  * When the merge changes nothing, *out is an exact copy of live (managedFields
- * times untouched) so the caller can detect a no-op by comparison. */
+ * times untouched) so the caller can detect a no-op with kjson_equal(live, out). */
 int kssa_apply(const cJSON *live, const cJSON *applied, const struct kssa_req *req, cJSON **out,
 	       cJSON **conflicts, struct kerr *e);
 
 /* Records an Update-operation write (create, PUT, non-apply PATCH) by
  * `manager`: fields that changed between old (NULL on create) and updated
- * become owned by manager (operation Update) and are removed from other
- * managers' sets. Modifies updated's metadata.managedFields in place. */
+ * become owned by manager (operation Update, one entry per
+ * manager+apiVersion+subresource, stamped `now`) and are removed from other
+ * managers' sets; managers left with nothing are dropped. Modifies updated's
+ * metadata.managedFields in place. The starting entries are those in
+ * updated (a client may rewrite managedFields, e.g. kubectl's CSA→SSA
+ * upgrade JSON patch; [{}] resets them) or else old's. An unchanged write
+ * leaves managedFields equal to old's, so kjson_equal(old, updated) still
+ * detects the no-op. Call it after the server has dropped status changes
+ * (or everything but status for subresource "status"). */
 int kssa_track_update(const cJSON *old, cJSON *updated, const char *manager,
 		      const char *api_version, const char *subresource, const char *now,
 		      struct kerr *e);

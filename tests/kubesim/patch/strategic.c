@@ -46,13 +46,29 @@ static const char *patch_directive(const cJSON *obj)
 	return cJSON_IsString(d) ? d->valuestring : NULL;
 }
 
-/* The directive field "<prefix><name>" of patch, or NULL. */
-static const cJSON *directive_for(const cJSON *patch, const char *prefix, const char *name, struct kbuf *tmp)
+/* The directive field "<prefix><name>" of the patch (through its index), or
+ * NULL. Skipped entirely when the patch has no per-field directives, so a
+ * large map costs one lookup per member at most. */
+static const cJSON *directive_for(const struct kjson_index *pix, int has_field_directives, const char *prefix,
+				  const char *name, struct kbuf *tmp)
 {
+	if (!has_field_directives)
+		return NULL;
 	kbuf_reset(tmp);
 	if (kbuf_puts(tmp, prefix) || kbuf_puts(tmp, name))
 		return NULL;
-	return cJSON_GetObjectItemCaseSensitive(patch, tmp->data);
+	return kjson_index_get(pix, tmp->data);
+}
+
+static int has_field_directives(const cJSON *patch)
+{
+	const cJSON *c;
+
+	cJSON_ArrayForEach(c, patch)
+		if (!strncmp(c->string, SEO_PREFIX, strlen(SEO_PREFIX)) ||
+		    !strncmp(c->string, DFPL_PREFIX, strlen(DFPL_PREFIX)))
+			return 1;
+	return 0;
 }
 
 /* Hash key identifying a list item: the canonical JSON of its merge-key
@@ -463,11 +479,12 @@ static int is_directive_key(const char *k)
 }
 
 /* Adds the merged value of field `name` to out unless it was deleted. */
-static int merge_member(cJSON *out, const char *name, const cJSON *ov, const cJSON *pv, const cJSON *patch,
-			const char *type, struct kbuf *tmp, struct kerr *e)
+static int merge_member(cJSON *out, const char *name, const cJSON *ov, const cJSON *pv,
+			const struct kjson_index *pix, int field_directives, const char *type, struct kbuf *tmp,
+			struct kerr *e)
 {
-	const cJSON *order = directive_for(patch, SEO_PREFIX, name, tmp);
-	const cJSON *del = directive_for(patch, DFPL_PREFIX, name, tmp);
+	const cJSON *order = directive_for(pix, field_directives, SEO_PREFIX, name, tmp);
+	const cJSON *del = directive_for(pix, field_directives, DFPL_PREFIX, name, tmp);
 	cJSON *v = NULL;
 	int rc;
 
@@ -488,6 +505,7 @@ static int smp_map(const cJSON *orig, const cJSON *patch, const char *type, cJSO
 {
 	const char *directive = patch_directive(patch);
 	const cJSON *retain = cJSON_GetObjectItemCaseSensitive(patch, "$retainKeys"), *c;
+	int field_directives = has_field_directives(patch);
 	struct kjson_index pix = { 0 }, oix = { 0 };
 	struct kstrmap *keep = NULL;
 	struct kbuf tmp = { 0 };
@@ -523,14 +541,15 @@ static int smp_map(const cJSON *orig, const cJSON *patch, const char *type, cJSO
 	cJSON_ArrayForEach(c, orig) {
 		if (keep && !kstrmap_get(keep, c->string))
 			continue;
-		if ((rc = merge_member(res, c->string, c, kjson_index_get(&pix, c->string), patch, type, &tmp, e)))
+		if ((rc = merge_member(res, c->string, c, kjson_index_get(&pix, c->string), &pix, field_directives,
+					 type, &tmp, e)))
 			goto out;
 	}
 	/* Then the fields only the patch has. */
 	cJSON_ArrayForEach(c, patch) {
 		if (is_directive_key(c->string) || kjson_index_get(&oix, c->string))
 			continue;
-		if ((rc = merge_member(res, c->string, NULL, c, patch, type, &tmp, e)))
+		if ((rc = merge_member(res, c->string, NULL, c, &pix, field_directives, type, &tmp, e)))
 			goto out;
 	}
 out:

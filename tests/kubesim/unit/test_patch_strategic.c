@@ -343,6 +343,33 @@ static void test_strategic_500_containers_is_fast(void **state)
 	cJSON_Delete(patch);
 }
 
+static void test_strategic_20000_key_configmap_is_linear(void **state)
+{
+	cJSON *doc = cJSON_CreateObject(), *patch = cJSON_CreateObject(), *out = NULL;
+	cJSON *dd = cJSON_AddObjectToObject(doc, "data"), *pd = cJSON_AddObjectToObject(patch, "data");
+	struct timespec t0, t1;
+	struct kerr e;
+	char k[32];
+	double ms;
+
+	(void)state;
+	for (int i = 0; i < 20000; i++) {
+		snprintf(k, sizeof(k), "key-%d", i);
+		cJSON_AddStringToObject(dd, k, "old");
+		cJSON_AddStringToObject(pd, k, "new");
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(kpatch_strategic(doc, patch, "", "ConfigMap", &out, &e), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+	assert_string_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(out, "data"), "key-19999")->valuestring, "new");
+	print_message("strategic patch of 20000 ConfigMap keys: %.1f ms\n", ms);
+	assert_true(ms < 2000);
+	cJSON_Delete(out);
+	cJSON_Delete(doc);
+	cJSON_Delete(patch);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -364,6 +391,7 @@ int main(void)
 		cmocka_unit_test(test_strategic_supported_only_for_builtin_kinds),
 		cmocka_unit_test(test_strategic_cronjob_reaches_pod_spec),
 		cmocka_unit_test(test_strategic_500_containers_is_fast),
+		cmocka_unit_test(test_strategic_20000_key_configmap_is_linear),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

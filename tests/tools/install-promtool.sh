@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# install-promtool.sh DEST_DIR — puts promtool (from Debian's `prometheus`
+# package) into DEST_DIR without installing the package: the package pulls
+# ~96 MB of server and web UI, promtool is one static binary. Uses
+# `apt-get download` (no root) and extracts only usr/bin/promtool.
+set -euo pipefail
+dest=${1:?usage: install-promtool.sh DEST_DIR}
+if command -v promtool >/dev/null 2>&1; then
+	ln -sf "$(command -v promtool)" "$dest/promtool"
+	exit 0
+fi
+[ -x "$dest/promtool" ] && exit 0
+mkdir -p "$dest"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+(cd "$tmp" && apt-get download prometheus >/dev/null)
+dpkg-deb --fsys-tarfile "$tmp"/prometheus_*.deb | tar -x -C "$tmp" ./usr/bin/promtool
+install -m 0755 "$tmp/usr/bin/promtool" "$dest/promtool"
