@@ -576,6 +576,34 @@ static void test_batch_respects_concurrency_bound(void **state)
 	srv_stop(&s);
 }
 
+/* With one slot, each op starts as soon as the previous one ends: no idle
+ * poll in between (that bug made every request cost a 1 s poll timeout, so
+ * 30 requests took 30 s; the bound below is far from any normal run). */
+static void test_batch_with_one_slot_does_not_idle_between_requests(void **state)
+{
+	struct srv s;
+	struct kube_client_opts o = FAST;
+	struct kube_client *c;
+	struct kube_op ops[30];
+	int64_t t0;
+	struct kerr e;
+
+	(void)state;
+	o.concurrency = 1;
+	srv_start(&s, route_echo);
+	c = client_for(&s, &o, NULL);
+	memset(ops, 0, sizeof(ops));
+	for (int i = 0; i < 30; i++)
+		ops[i] = (struct kube_op){ .kind = KUBE_OP_GET, .res = &NS, .name = "x" };
+	t0 = time_mono_ms();
+	assert_int_equal(kube_run(c, ops, 30, &e), 0);
+	assert_true(time_mono_ms() - t0 < 25000);
+	assert_int_equal(s.max_inflight, 1);
+	kube_ops_clear(ops, 30);
+	kube_client_free(c);
+	srv_stop(&s);
+}
+
 struct thread_arg {
 	struct kube_client *c;
 	int failures;
@@ -1010,6 +1038,7 @@ int main(void)
 		cmocka_unit_test(test_final_error_names_request_and_attempts),
 		cmocka_unit_test(test_connection_refused_is_a_network_error),
 		cmocka_unit_test(test_batch_respects_concurrency_bound),
+		cmocka_unit_test(test_batch_with_one_slot_does_not_idle_between_requests),
 		cmocka_unit_test(test_client_is_shared_by_threads_within_bound),
 		cmocka_unit_test(test_qps_limiter_spaces_requests),
 		cmocka_unit_test(test_resolve_caches_and_refetches_on_miss),
