@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define RESTORE_CHUNK 256
+
 static const char *const result_names[] = { "pending", "created", "exists", "exists-different",
 					    "updated", "skipped", "failed" };
 
@@ -36,7 +38,7 @@ static char *dup_or_null(const char *s)
 	return s ? strdup(s) : NULL;
 }
 
-int restore_build(struct restore_item *items, size_t n, const struct restore_exec_opts *o,
+int restore_build(const struct restore_source *src, const struct restore_exec_opts *o,
 		  struct restore_run **out, struct kerr *e)
 {
 	struct strmap *uids = strmap_new();
@@ -44,52 +46,53 @@ int restore_build(struct restore_item *items, size_t n, const struct restore_exe
 	int rc = 0;
 
 	*out = NULL;
-	if (!uids || !r || !(r->entries = calloc(n + 1, sizeof(*r->entries)))) {
+	if (!uids || !r || !(r->entries = calloc(src->n + 1, sizeof(*r->entries)))) {
 		rc = kerr_set(e, KAIRN_ENOMEM, "out of memory");
 		goto out;
 	}
-	for (size_t i = 0; i < n; i++) {
-		const char *uid = jsonx_str(items[i].obj, "metadata.uid");
-
-		if (uid && strmap_put(uids, uid, (void *)1, NULL)) {
-			rc = kerr_set(e, KAIRN_ENOMEM, "out of memory");
-			goto out;
-		}
-	}
-	for (size_t i = 0; i < n; i++) {
+	/* Pass 1: identities, and every uid (owners must be known before any
+	 * verdict). */
+	for (size_t i = 0; i < src->n; i++) {
 		struct restore_entry *en = &r->entries[r->n++];
-		cJSON *obj = items[i].obj;
-		const char *ns = jsonx_str(obj, "metadata.namespace");
+		const char *gr = src->group_resource(src->ctx, i);
+		cJSON *obj = NULL;
+		const char *uid, *ns;
 
-		items[i].obj = NULL;
-		en->group_resource = strdup(items[i].group_resource);
+		if ((rc = src->load(src->ctx, i, &obj, e)))
+			goto out;
+		uid = jsonx_str(obj, "metadata.uid");
+		ns = jsonx_str(obj, "metadata.namespace");
+		en->index = i;
+		en->group_resource = strdup(gr);
 		en->name = dup_or_null(jsonx_str(obj, "metadata.name"));
 		en->kind = dup_or_null(jsonx_str(obj, "kind"));
 		en->api_version = dup_or_null(jsonx_str(obj, "apiVersion"));
 		en->ns = dup_or_null(restore_map_namespace(&o->plan, ns));
-		if (strcmp(items[i].group_resource, "namespaces") == 0 && en->name) {
+		if (uid && strmap_put(uids, uid, (void *)1, NULL))
+			rc = kerr_set(e, KAIRN_ENOMEM, "out of memory");
+		else if (!en->group_resource || !en->name || !en->kind || !en->api_version)
+			rc = kerr_set(e, KAIRN_EINVAL, "backup item %zu (%s) lacks apiVersion, kind or name", i, gr);
+		cJSON_Delete(obj);
+		if (rc)
+			goto out;
+		if (strcmp(gr, "namespaces") == 0) {
 			char *mapped = dup_or_null(restore_map_namespace(&o->plan, en->name));
 
 			free(en->name);
 			en->name = mapped;
 		}
-		if (!en->group_resource || !en->name || !en->kind || !en->api_version) {
-			cJSON_Delete(obj);
-			rc = kerr_set(e, KAIRN_EINVAL, "backup item %zu (%s) lacks apiVersion, kind or name", i,
-				      items[i].group_resource);
+	}
+	/* Pass 2: what is restored at all. */
+	for (size_t i = 0; i < r->n; i++) {
+		struct restore_entry *en = &r->entries[i];
+		cJSON *obj = NULL;
+
+		if ((rc = src->load(src->ctx, en->index, &obj, e)))
 			goto out;
-		}
 		en->skip = restore_item_verdict(obj, en->group_resource, &o->plan, owner_in, uids);
-		if (en->skip != RESTORE_KEEP) {
+		if (en->skip != RESTORE_KEEP)
 			en->result = RESTORE_RES_SKIPPED;
-			cJSON_Delete(obj);
-			continue;
-		}
-		if ((rc = restore_sanitize(obj, en->group_resource, &o->plan, e))) {
-			cJSON_Delete(obj);
-			goto out;
-		}
-		en->obj = obj;
+		cJSON_Delete(obj);
 	}
 	qsort(r->entries, r->n, sizeof(r->entries[0]), entry_cmp);
 	*out = r;
@@ -98,6 +101,23 @@ out:
 	restore_run_free(r);
 	strmap_free(uids);
 	return rc;
+}
+
+/* Loads and sanitises the pending objects of entries [from, to). */
+static int load_chunk(struct restore_run *r, size_t from, size_t to, const struct restore_source *src,
+		      const struct restore_exec_opts *o, struct kerr *e)
+{
+	for (size_t i = from; i < to; i++) {
+		struct restore_entry *en = &r->entries[i];
+		int rc;
+
+		if (en->result != RESTORE_RES_PENDING)
+			continue;
+		if ((rc = src->load(src->ctx, en->index, &en->obj, e)) ||
+		    (rc = restore_sanitize(en->obj, en->group_resource, &o->plan, e)))
+			return rc;
+	}
+	return 0;
 }
 
 static int crd_established(struct kube_client *kc, const struct kube_resource *res, const char *name,
@@ -268,8 +288,8 @@ out:
 	return rc;
 }
 
-int restore_execute(struct kube_client *kc, struct restore_run *r, const struct restore_exec_opts *o,
-		    struct kerr *e)
+int restore_execute(struct kube_client *kc, struct restore_run *r, const struct restore_source *src,
+		    const struct restore_exec_opts *o, struct kerr *e)
 {
 	int64_t start = time_mono_ms();
 	int rc = 0, ns_ready = 0;
@@ -285,7 +305,19 @@ int restore_execute(struct kube_client *kc, struct restore_run *r, const struct 
 				break;
 			ns_ready = 1;
 		}
-		rc = restore_group(kc, r, i, j, o, e);
+		/* In chunks, so responses and request bodies in flight stay bounded
+		 * however large the group; an object is dropped once written. */
+		for (size_t k = i; k < j && !rc; k += RESTORE_CHUNK) {
+			size_t end = k + RESTORE_CHUNK < j ? k + RESTORE_CHUNK : j;
+
+			rc = load_chunk(r, k, end, src, o, e);
+			if (!rc)
+				rc = restore_group(kc, r, k, end, o, e);
+			for (size_t m = k; m < end; m++) {
+				cJSON_Delete(r->entries[m].obj);
+				r->entries[m].obj = NULL;
+			}
+		}
 		i = j;
 	}
 	memset(r->counts, 0, sizeof(r->counts));

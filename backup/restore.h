@@ -23,9 +23,14 @@
 #include "kube/kube.h"
 #include "util/buf.h"
 
-struct restore_item {
-	char *group_resource; /* "deployments.apps" */
-	cJSON *obj;           /* owned */
+/* Where the items come from: a verified archive, read one object at a time
+ * so memory holds the plan, not the backup. load() returns item i parsed
+ * (the caller frees it). */
+struct restore_source {
+	size_t n;
+	const char *(*group_resource)(void *ctx, size_t i); /* "deployments.apps" */
+	int (*load)(void *ctx, size_t i, cJSON **out, struct kerr *e);
+	void *ctx;
 };
 
 enum restore_policy { RESTORE_POLICY_NONE = 0, RESTORE_POLICY_UPDATE };
@@ -50,7 +55,8 @@ enum restore_result {
 struct restore_entry {
 	char *group_resource;
 	char *ns, *name, *kind, *api_version;
-	cJSON *obj;               /* sanitised; NULL when skipped */
+	size_t index;             /* item in the source */
+	cJSON *obj;               /* sanitised, only while its chunk is written */
 	enum restore_skip skip;
 	enum restore_result result;
 	char *error;
@@ -63,11 +69,12 @@ struct restore_run {
 	int64_t duration_ms;
 };
 
-/* Takes ownership of items' objects (items[i].obj set to NULL). */
-int restore_build(struct restore_item *items, size_t n, const struct restore_exec_opts *o,
+/* Plans every item of src (two reads of each: uids first, then verdicts). */
+int restore_build(const struct restore_source *src, const struct restore_exec_opts *o,
 		  struct restore_run **out, struct kerr *e);
-int restore_execute(struct kube_client *kc, struct restore_run *r, const struct restore_exec_opts *o,
-		    struct kerr *e);
+/* Writes the plan, reading each object once more as its chunk is written. */
+int restore_execute(struct kube_client *kc, struct restore_run *r, const struct restore_source *src,
+		    const struct restore_exec_opts *o, struct kerr *e);
 int restore_report_text(const struct restore_run *r, int verbose, struct kbuf *out);
 cJSON *restore_report_json(const struct restore_run *r);
 void restore_run_free(struct restore_run *r);

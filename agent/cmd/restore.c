@@ -94,39 +94,45 @@ static int parse_mappings(char *s, const char *(**out)[2], size_t *n)
 	return 0;
 }
 
-/* The verified items that pass the filters, as restore items. */
-static int read_items(struct backup_reader *rd, const struct backup_filter *f,
-		      struct restore_item **out, size_t *n, struct kerr *e)
-{
-	size_t total = backup_reader_count(rd), k = 0;
-	struct restore_item *items = calloc(total + 1, sizeof(*items));
+/* The verified archive, as a restore source: only the items that pass the
+ * filters, each read from the archive's spool when the restore needs it. */
+struct archive_source {
+	struct backup_reader *rd;
+	size_t *index; /* reader item of each source item */
+	size_t n;
+};
 
-	if (!items)
+static const char *src_group_resource(void *ctx, size_t i)
+{
+	struct archive_source *a = ctx;
+
+	return backup_reader_item(a->rd, a->index[i])->group_resource;
+}
+
+static int src_load(void *ctx, size_t i, cJSON **out, struct kerr *e)
+{
+	struct archive_source *a = ctx;
+
+	return backup_reader_item_object(a->rd, a->index[i], out, e);
+}
+
+static int select_items(struct archive_source *a, const struct backup_filter *f, struct kerr *e)
+{
+	size_t total = backup_reader_count(a->rd);
+
+	a->index = calloc(total + 1, sizeof(size_t));
+	if (!a->index)
 		return kerr_set(e, KAIRN_ENOMEM, "out of memory");
 	for (size_t i = 0; i < total; i++) {
-		const struct backup_index_item *it = backup_reader_item(rd, i);
+		const struct backup_index_item *it = backup_reader_item(a->rd, i);
 		int is_ns = !*it->group && strcmp(it->resource, "namespaces") == 0;
-		cJSON *obj;
-		int rc;
 
 		if ((it->ns && !backup_filter_namespace(f, it->ns)) ||
 		    (is_ns && !backup_filter_namespace(f, it->name)) ||
 		    !backup_filter_resource(f, it->group, it->resource, it->kind, it->ns != NULL || is_ns))
 			continue;
-		if ((rc = backup_reader_item_object(rd, i, &obj, e))) {
-			for (size_t j = 0; j < k; j++) {
-				free(items[j].group_resource);
-				cJSON_Delete(items[j].obj);
-			}
-			free(items);
-			return rc;
-		}
-		items[k].group_resource = strdup(it->group_resource);
-		items[k].obj = obj;
-		k++;
+		a->index[a->n++] = i;
 	}
-	*out = items;
-	*n = k;
 	return 0;
 }
 
@@ -135,7 +141,8 @@ static int do_restore(struct restore_args *a, const struct kairn_globals *g)
 	struct backup_store *store = NULL;
 	struct backup_reader *rd = NULL;
 	struct kube_client *kc = NULL;
-	struct restore_item *items = NULL;
+	struct archive_source as = { 0 };
+	struct restore_source src = { .group_resource = src_group_resource, .load = src_load, .ctx = &as };
 	struct restore_run *run = NULL;
 	struct backup_filter f = { .include_cluster_resources = -1 };
 	const char **l1 = NULL, **l2 = NULL, **l3 = NULL, **l4 = NULL;
@@ -144,6 +151,7 @@ static int do_restore(struct restore_args *a, const struct kairn_globals *g)
 	struct kbuf path = { 0 };
 	struct kerr e = { 0 };
 	size_t n = 0, npairs = 0;
+	int64_t t0 = time_mono_ms();
 	int rc = KAIRN_EXIT_ERROR, xrc;
 
 	if (a->map && parse_mappings(a->map, &pairs, &npairs))
@@ -171,10 +179,12 @@ static int do_restore(struct restore_args *a, const struct kairn_globals *g)
 		kerr_prefix(&e, "backup archive failed verification; nothing was restored");
 		goto out;
 	}
-	log_info("verified %s: %zu items, format %s", path.data, backup_reader_count(rd),
-		 backup_reader_version(rd));
-	if (read_items(rd, &f, &items, &n, &e))
+	log_info("verified %s: %zu items, format %s (%.2fs)", path.data, backup_reader_count(rd),
+		 backup_reader_version(rd), (double)(time_mono_ms() - t0) / 1000);
+	as.rd = rd;
+	if (select_items(&as, &f, &e))
 		goto out;
+	src.n = n = as.n;
 	if (!a->restore_name) {
 		char ts[32];
 		struct tm tm;
@@ -189,11 +199,12 @@ static int do_restore(struct restore_args *a, const struct kairn_globals *g)
 	a->x.plan.restore_name = a->restore_name;
 	a->x.plan.ns_map = (const char *const (*)[2])pairs;
 	a->x.plan.n_ns_map = npairs;
-	if (restore_build(items, n, &a->x, &run, &e))
+	if (restore_build(&src, &a->x, &run, &e))
 		goto out;
+	log_info("planned %zu items (%.2fs since start)", n, (double)(time_mono_ms() - t0) / 1000);
 	if (cli_kube_connect(g, &kc, &e))
 		goto out;
-	xrc = restore_execute(kc, run, &a->x, &e);
+	xrc = restore_execute(kc, run, &src, &a->x, &e);
 	if (g->output == KAIRN_OUT_JSON) {
 		cJSON *r = restore_report_json(run);
 
@@ -215,11 +226,7 @@ static int do_restore(struct restore_args *a, const struct kairn_globals *g)
 out:
 	if (rc)
 		fprintf(stderr, "kairn restore: %s\n", e.msg);
-	for (size_t i = 0; items && i < n; i++) {
-		free(items[i].group_resource);
-		cJSON_Delete(items[i].obj);
-	}
-	free(items);
+	free(as.index);
 	restore_run_free(run);
 	backup_reader_free(rd);
 	backup_store_free(store);
