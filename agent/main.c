@@ -23,6 +23,8 @@ static const struct kairn_command commands[] = {
 	{ "sync", cmd_sync, "Sync a Git source (or directory) to the cluster once", cmd_sync_usage },
 	{ "diff", cmd_diff, "Show what a sync would change (exit 3 on differences)", cmd_diff_usage },
 	{ "run", cmd_run, "Run the agent: sync loop, self-heal, metrics, webhook, leader election", cmd_run_usage },
+	{ "backup", cmd_backup, "Create, list, describe and delete Velero-compatible backups", cmd_backup_usage },
+	{ "restore", cmd_restore, "Restore a cluster from a backup, verified before the first write", cmd_restore_usage },
 	{ "help", cmd_help, "Show help for kairn or a command", NULL },
 	{ NULL, NULL, NULL, NULL },
 };

@@ -2,6 +2,7 @@
  * cmd/common.c — see common.h.
  */
 #include "common.h"
+#include "backup/store.h"
 #include "kube/kubeconfig.h"
 #include "util/buf.h"
 #include "util/timeutil.h"
@@ -231,4 +232,76 @@ void source_flags_free(struct source_flags *f)
 	free(f->name);
 	free(f->cache_dir);
 	f->password = f->passphrase = f->name = f->cache_dir = NULL;
+}
+
+/* Reads one query parameter of an s3:// URL into out (decoded as is). */
+static int query_param(const char *query, const char *key, char *out, size_t n)
+{
+	size_t kl = strlen(key);
+
+	for (const char *p = query; p && *p;) {
+		const char *amp = strchr(p, '&');
+		size_t len = amp ? (size_t)(amp - p) : strlen(p);
+
+		if (len > kl && strncmp(p, key, kl) == 0 && p[kl] == '=') {
+			snprintf(out, n, "%.*s", (int)(len - kl - 1), p + kl + 1);
+			return 1;
+		}
+		p = amp ? amp + 1 : p + len;
+	}
+	return 0;
+}
+
+int cli_open_store(const char *url, const char *creds_file, struct backup_store **out,
+		   struct kerr *e)
+{
+	if (!url || !*url)
+		return kerr_set(e, KAIRN_EINVAL, "a storage location is required (--storage-location "
+					       "file:///path or s3://bucket/prefix)");
+	if (strncmp(url, "s3://", 5) == 0) {
+		struct backup_s3_config c = { .credentials_file = creds_file };
+		char bucket[256], prefix[512] = "", region[64], endpoint[512], style[16];
+		const char *rest = url + 5, *q = strchr(rest, '?'), *slash = strchr(rest, '/');
+		size_t blen = (size_t)((slash && (!q || slash < q)) ? slash - rest : (q ? q - rest : (long)strlen(rest)));
+
+		if (blen == 0 || blen >= sizeof(bucket))
+			return kerr_set(e, KAIRN_EINVAL, "%s: no bucket name", url);
+		snprintf(bucket, sizeof(bucket), "%.*s", (int)blen, rest);
+		if (slash && (!q || slash < q))
+			snprintf(prefix, sizeof(prefix), "%.*s", (int)(q ? q - slash - 1 : (long)strlen(slash + 1)),
+				 slash + 1);
+		c.bucket = bucket;
+		c.prefix = prefix[0] ? prefix : NULL;
+		if (q && query_param(q + 1, "region", region, sizeof(region)))
+			c.region = region;
+		if (q && query_param(q + 1, "endpoint", endpoint, sizeof(endpoint))) {
+			c.endpoint = endpoint;
+			c.path_style = 1; /* custom endpoints (MinIO, s3rver) rarely do virtual hosts */
+		}
+		if (q && query_param(q + 1, "forcePathStyle", style, sizeof(style)))
+			c.path_style = strcmp(style, "true") == 0;
+		return backup_store_s3_new(&c, out, e);
+	}
+	if (strncmp(url, "file://", 7) == 0)
+		url += 7;
+	if (!*url)
+		return kerr_set(e, KAIRN_EINVAL, "file:// storage location needs a path");
+	return backup_store_file_new(url, out, e);
+}
+
+const char **cli_split_list(char *s)
+{
+	size_t n = 1;
+	const char **v;
+
+	for (const char *p = s; *p; p++)
+		n += *p == ',';
+	v = calloc(n + 1, sizeof(char *));
+	if (!v)
+		return NULL;
+	n = 0;
+	for (char *tok = strtok(s, ","); tok; tok = strtok(NULL, ","))
+		if (*tok)
+			v[n++] = tok;
+	return v;
 }

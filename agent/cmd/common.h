@@ -80,4 +80,15 @@ int source_flags_finish(struct source_flags *f, const struct kairn_globals *g,
 			struct kube_client *kc, const char *cmd);
 void source_flags_free(struct source_flags *f);
 
+/* ---- backup storage locations ---------------------------------------------
+ * "file:///var/backups" or a plain path; "s3://bucket/prefix?region=R&
+ * endpoint=URL&forcePathStyle=true" (credentials from creds_file, a
+ * Velero-style file, or AWS_* environment variables). */
+struct backup_store;
+int cli_open_store(const char *url, const char *creds_file, struct backup_store **out,
+		   struct kerr *e);
+
+/* Splits "a,b,c" into a NULL-terminated array (the string is modified). */
+const char **cli_split_list(char *s);
+
 #endif

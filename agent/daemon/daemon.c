@@ -1,8 +1,10 @@
 /*
- * daemon.c — see daemon.h. The main loop (schedule, Lease, syncs) runs on
- * the caller's thread; the HTTP server and self-heal have their own. The
- * only state shared with the HTTP thread is the metrics registry (locked)
- * and the `ready` flag (atomic); a webhook writes one byte to wake[1].
+ * daemon.c — see daemon.h. Threads: the main loop (schedule, syncs) runs on
+ * the caller's thread; the Lease is renewed by its own thread so that a long
+ * sync (hooks may wait minutes) never lets it expire under us; the HTTP
+ * server and self-heal have theirs. Shared state: the metrics registry
+ * (locked), `ready` and `leader` (atomics); a webhook or a change of
+ * leadership writes one byte to wake[1] and the main loop syncs every source.
  */
 #include "daemon.h"
 #include "daemon/http.h"
@@ -15,7 +17,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,8 +46,10 @@ struct daemon {
 	struct daemon_http *http;
 	int wake[2];
 	int ready;          /* atomic: first successful sync done */
-	int leader;         /* main loop only */
-	int64_t lease_next_ms;
+	int leader;         /* atomic: written by the lease thread */
+	pthread_mutex_t lease_mu; /* lease thread's sleep */
+	pthread_cond_t lease_cv;
+	int lease_stop;     /* under lease_mu */
 	struct kube_resource lease_res;
 	int have_lease_res;
 	struct source_state *st;
@@ -178,7 +184,7 @@ static void lease_step(struct daemon *d)
 	cJSON *live = NULL, *want = NULL;
 	enum lease_action act;
 	struct kerr e = { 0 };
-	int was = d->leader, rc;
+	int was = __atomic_load_n(&d->leader, __ATOMIC_ACQUIRE), now_leader, rc;
 	struct kube_write_opts wo = { 0 };
 
 	rc = lease_read(d, &live, &e);
@@ -192,14 +198,21 @@ static void lease_step(struct daemon *d)
 		log_info("leader election: another replica wrote the Lease first; following");
 	else if (rc)
 		log_warn("leader election: %s", e.msg);
-	d->leader = !rc && act != LEASE_FOLLOW;
-	if (d->leader != was)
+	now_leader = !rc && act != LEASE_FOLLOW;
+	__atomic_store_n(&d->leader, now_leader, __ATOMIC_RELEASE);
+	metrics_set(d->leader_g, NULL, now_leader);
+	for (size_t i = 0; i < d->o->n_sources; i++)
+		if (d->st[i].heal)
+			selfheal_set_active(d->st[i].heal, now_leader);
+	if (now_leader != was) {
+		ssize_t w;
+
 		log_info("leader election: %s (Lease %s/%s, identity %s)",
-			 d->leader ? "became the leader" : "not the leader", d->o->lease.namespace,
+			 now_leader ? "became the leader" : "not the leader", d->o->lease.namespace,
 			 d->o->lease.name, d->o->lease.identity);
-	if (d->leader && !was)
-		for (size_t i = 0; i < d->o->n_sources; i++)
-			d->st[i].next_ms = 0; /* a new leader syncs at once */
+		w = write(d->wake[1], "l", 1); /* a new leader syncs at once */
+		(void)w;
+	}
 	cJSON_Delete(live);
 	cJSON_Delete(want);
 }
@@ -210,7 +223,7 @@ static void lease_release(struct daemon *d)
 	cJSON *live = NULL, *spec;
 	struct kerr e = { 0 };
 
-	if (!d->leader || lease_read(d, &live, &e) || !live)
+	if (!__atomic_load_n(&d->leader, __ATOMIC_ACQUIRE) || lease_read(d, &live, &e) || !live)
 		goto out;
 	if (!lease_is_held_by(live, d->o->lease.identity, time(NULL)))
 		goto out;
@@ -221,8 +234,49 @@ static void lease_release(struct daemon *d)
 	else
 		log_info("leader election: Lease released");
 out:
-	d->leader = 0;
+	__atomic_store_n(&d->leader, 0, __ATOMIC_RELEASE);
 	cJSON_Delete(live);
+}
+
+/* Renews every duration/3 until told to stop. */
+static void *lease_main(void *arg)
+{
+	struct daemon *d = arg;
+	int64_t renew = (d->o->lease.duration_s > 0 ? d->o->lease.duration_s : 15) * 1000 / 3;
+
+	pthread_mutex_lock(&d->lease_mu);
+	while (!d->lease_stop) {
+		struct timespec ts;
+
+		pthread_mutex_unlock(&d->lease_mu);
+		lease_step(d);
+		pthread_mutex_lock(&d->lease_mu);
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		ts.tv_sec += renew / 1000;
+		ts.tv_nsec += (renew % 1000) * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		while (!d->lease_stop && pthread_cond_timedwait(&d->lease_cv, &d->lease_mu, &ts) == 0)
+			;
+	}
+	pthread_mutex_unlock(&d->lease_mu);
+	return NULL;
+}
+
+static void lease_thread_stop(struct daemon *d, pthread_t tid)
+{
+	pthread_mutex_lock(&d->lease_mu);
+	d->lease_stop = 1;
+	pthread_cond_signal(&d->lease_cv);
+	pthread_mutex_unlock(&d->lease_mu);
+	pthread_join(tid, NULL);
+}
+
+static int may_write(struct daemon *d)
+{
+	return !d->o->leader_elect || __atomic_load_n(&d->leader, __ATOMIC_ACQUIRE);
 }
 
 /* ---- syncing ------------------------------------------------------------- */
@@ -320,7 +374,7 @@ static void run_sync(struct daemon *d, struct source_state *s)
 	int rc;
 
 	if (s->heal)
-		selfheal_set_active(s->heal, 0); /* a prune must not be undone mid-sync */
+		selfheal_pause(s->heal, 1); /* a prune must not be undone mid-sync */
 	rc = sync_one(d, s, &e);
 	{
 		const char *lr[] = { name, sync_result(rc), NULL }, *ls[] = { name, NULL };
@@ -340,19 +394,17 @@ static void run_sync(struct daemon *d, struct source_state *s)
 			  (long long)(s->backoff_ms / 1000));
 	}
 	if (s->heal)
-		selfheal_set_active(s->heal, d->leader || !d->o->leader_elect);
+		selfheal_pause(s->heal, 0);
 	update_api_metrics(d);
 }
 
 /* ---- main loop ----------------------------------------------------------- */
 
-static int64_t next_wakeup(struct daemon *d, int may_write)
+static int64_t next_wakeup(struct daemon *d, int writer)
 {
 	int64_t t = time_mono_ms() + 5000; /* refresh API metrics at least this often */
 
-	if (d->o->leader_elect && d->lease_next_ms < t)
-		t = d->lease_next_ms;
-	for (size_t i = 0; may_write && i < d->o->n_sources; i++)
+	for (size_t i = 0; writer && i < d->o->n_sources; i++)
 		if (d->st[i].next_ms < t)
 			t = d->st[i].next_ms;
 	return t;
@@ -381,21 +433,10 @@ static int wait_events(struct daemon *d, int64_t until)
 
 static void loop(struct daemon *d)
 {
-	int64_t renew = (d->o->lease.duration_s > 0 ? d->o->lease.duration_s : 15) * 1000 / 3;
-
 	for (;;) {
-		int may_write;
+		int writer = may_write(d);
 
-		if (d->o->leader_elect && time_mono_ms() >= d->lease_next_ms) {
-			lease_step(d);
-			d->lease_next_ms = time_mono_ms() + renew;
-			metrics_set(d->leader_g, NULL, d->leader);
-			for (size_t i = 0; i < d->o->n_sources; i++)
-				if (d->st[i].heal)
-					selfheal_set_active(d->st[i].heal, d->leader);
-		}
-		may_write = d->leader || !d->o->leader_elect;
-		for (size_t i = 0; may_write && i < d->o->n_sources; i++) {
+		for (size_t i = 0; writer && i < d->o->n_sources; i++) {
 			if (time_mono_ms() < d->st[i].next_ms)
 				continue;
 			run_sync(d, &d->st[i]);
@@ -406,7 +447,11 @@ static void loop(struct daemon *d)
 			}
 		}
 		update_api_metrics(d);
-		if (wait_events(d, next_wakeup(d, may_write)))
+		/* A sync's plan and the watches' relists are large and short-lived:
+		 * give their freed pages back (glibc keeps them per thread arena
+		 * otherwise), so an idle agent's memory is its desired set. */
+		malloc_trim(0);
+		if (wait_events(d, next_wakeup(d, writer)))
 			break;
 	}
 }
@@ -422,12 +467,20 @@ static int write_port_file(const char *path, uint16_t port, struct kerr *e)
 int daemon_run(struct kube_client *kc, const struct daemon_opts *o, struct kerr *e)
 {
 	struct daemon d = { .kc = kc, .o = o, .wake = { -1, -1 } };
+	pthread_t lease_tid;
+	int lease_started = 0;
+	pthread_condattr_t ca;
 	struct daemon_http_opts ho = { .listen = o->listen, .webhook_secret = o->webhook_secret,
 				       .ready = is_ready, .on_push = on_push, .ctx = &d };
 	int rc = 0;
 
 	if (o->n_sources == 0)
 		return kerr_set(e, KAIRN_EINVAL, "no source to sync");
+	pthread_mutex_init(&d.lease_mu, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&d.lease_cv, &ca);
+	pthread_condattr_destroy(&ca);
 	d.st = calloc(o->n_sources, sizeof(*d.st));
 	if (!d.st || metrics_new(&d.m) || register_metrics(&d)) {
 		rc = kerr_set(e, KAIRN_ENOMEM, "out of memory");
@@ -457,16 +510,28 @@ int daemon_run(struct kube_client *kc, const struct daemon_opts *o, struct kerr 
 		 daemon_http_port(d.http), o->n_sources, o->leader_elect ? "; leader election on" : "");
 	if (o->port_file && (rc = write_port_file(o->port_file, daemon_http_port(d.http), e)))
 		goto out;
+	if (o->leader_elect) {
+		if (pthread_create(&lease_tid, NULL, lease_main, &d) != 0) {
+			rc = kerr_set(e, KAIRN_ENOMEM, "cannot start the leader election thread");
+			goto out;
+		}
+		lease_started = 1;
+	}
 	loop(&d);
 	log_info("kairn run: stopping");
 out:
-	/* self-heal stops before the Lease goes: no write after the release */
+	/* Renewal stops first (it touches self-heal), then self-heal (no write
+	 * after the release), then the Lease is given up. */
+	if (lease_started)
+		lease_thread_stop(&d, lease_tid);
 	for (size_t i = 0; d.st && i < o->n_sources; i++) {
 		selfheal_free(d.st[i].heal);
 		sync_source_free(d.st[i].src);
 	}
-	if (o->leader_elect)
+	if (lease_started)
 		lease_release(&d);
+	pthread_cond_destroy(&d.lease_cv);
+	pthread_mutex_destroy(&d.lease_mu);
 	daemon_http_stop(d.http);
 	metrics_free(d.m);
 	if (d.wake[0] >= 0) {

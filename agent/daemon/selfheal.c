@@ -43,7 +43,7 @@ struct selfheal {
 	size_t nq, capq;
 	struct strmap *watched;  /* "group/kind" -> struct heal_watch */
 	atomic_int stop;
-	int active;
+	int active, paused;
 	int worker_started;
 	pthread_t worker;
 };
@@ -269,7 +269,7 @@ static void *worker_main(void *arg)
 
 	pthread_mutex_lock(&h->mu);
 	while (!h->stop) {
-		ssize_t i = h->active ? next_due(h) : -1;
+		ssize_t i = h->active && !h->paused ? next_due(h) : -1;
 		int64_t now = time_mono_ms();
 		struct timespec ts;
 		struct heal_obj *o;
@@ -461,6 +461,14 @@ void selfheal_set_active(struct selfheal *h, int active)
 {
 	pthread_mutex_lock(&h->mu);
 	h->active = active;
+	pthread_cond_signal(&h->cv);
+	pthread_mutex_unlock(&h->mu);
+}
+
+void selfheal_pause(struct selfheal *h, int paused)
+{
+	pthread_mutex_lock(&h->mu);
+	h->paused = paused;
 	pthread_cond_signal(&h->cv);
 	pthread_mutex_unlock(&h->mu);
 }

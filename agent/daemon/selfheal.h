@@ -48,8 +48,10 @@ int selfheal_new(struct kube_client *kc, const struct selfheal_opts *o, struct s
  * (copied) and starts watches for resource types not yet watched. Pending
  * corrections are dropped: the sync just applied everything. */
 int selfheal_update(struct selfheal *h, const struct sync_plan *p, struct kerr *e);
-/* Writes happen only while active (leader and no sync running). */
+/* Writes happen only while active (the leader, or no leader election) and
+ * not paused (a sync is running). Both may be called from any thread. */
 void selfheal_set_active(struct selfheal *h, int active);
+void selfheal_pause(struct selfheal *h, int paused);
 /* Objects currently desired. */
 size_t selfheal_size(struct selfheal *h);
 /* Stops every thread and frees. */

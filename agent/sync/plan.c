@@ -32,6 +32,7 @@ struct builder {
 	struct kbuf errs;
 	int nerr;
 	int oom;
+	int api_failed; /* the API server failed: stop, do not ask again per object */
 };
 
 const char *sync_action_name(enum sync_action a)
@@ -271,7 +272,8 @@ static void add_desired(struct builder *b, const struct sync_input *in)
 		namespaced = strcmp(scope, "Namespaced") == 0;
 		memset(&res, 0, sizeof(res));
 	} else {
-		add_error(b, "%s: resolving %s %s: %s", origin, api, kind, e.msg);
+		add_error(b, "%s: %s", origin, e.msg);
+		b->api_failed = 1;
 		return;
 	}
 	if (namespaced && !ns)
@@ -713,7 +715,7 @@ int sync_plan_build(struct kube_client *kc, const struct sync_input *in, size_t 
 		goto out;
 	}
 	collect_crds(&b, in, n);
-	for (size_t i = 0; i < n && !b.oom; i++)
+	for (size_t i = 0; i < n && !b.oom && !b.api_failed; i++)
 		add_desired(&b, &in[i]);
 	if (!b.nerr && !b.oom && (rc = read_inventory(&b, e)))
 		goto out;

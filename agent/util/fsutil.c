@@ -5,6 +5,7 @@
 #include "buf.h"
 #include "err.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -111,4 +112,24 @@ int fs_mkdir_p(const char *path, int mode, struct kerr *e)
 	}
 	free(p);
 	return rc;
+}
+
+void fs_remove_flat_dir(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	struct kbuf path = { 0 };
+
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		kbuf_reset(&path);
+		if (kbuf_printf(&path, "%s/%s", dir, de->d_name) == 0)
+			unlink(path.data);
+	}
+	closedir(d);
+	kbuf_free(&path);
+	rmdir(dir);
 }

@@ -25,15 +25,17 @@ curl -sf "http://127.0.0.1:$RUN_PORT_b/healthz" >/dev/null || fail "follower b i
 grep -q '^kairn_leader 0' <(curl -sf "http://127.0.0.1:$RUN_PORT_b/metrics") || fail "b reports leader"
 grep -q '^kairn_syncs_total' <(curl -sf "http://127.0.0.1:$RUN_PORT_b/metrics") && fail "follower b synced"
 
-# the leader dies without releasing: b takes over within the lease duration (3 s) + a renew period
+# The leader dies without releasing: b takes over once the Lease expires —
+# at most the duration (3 s) after a's last renewal, +1 s because Lease times
+# have second precision, + b's poll period (1 s) — and syncs at once.
 kill -KILL "$RUN_PID_a"
 write_cms "$RUN_DIR/app" 2 v2
 t0=$(date +%s%N)
-wait_for 5 cm_is default cm1 v2 || fail "b did not sync after the leader died"
+wait_for 8 cm_is default cm1 v2 || fail "b did not sync after the leader died"
 ms=$((($(date +%s%N) - t0) / 1000000))
 echo "takeover + sync after leader death: $ms ms (lease duration 3000 ms)"
 [ "$(lease_holder)" = b ] || fail "Lease holder is '$(lease_holder)', want b"
-[ "$ms" -le 4500 ] || fail "takeover took $ms ms"
+[ "$ms" -le 5500 ] || fail "takeover took $ms ms (bound: 3 s lease + 1 s precision + 1 s poll + 0.5 s)"
 
 # SIGTERM releases the Lease
 kill -TERM "$RUN_PID_b"
