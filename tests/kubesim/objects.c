@@ -528,6 +528,11 @@ void ks_commit_update(struct ks_req *r, struct ks_res *res, const struct ks_ver 
 		default_secret(neu);
 	if (validate_object(res, neu, o))
 		goto out;
+	if (!is_apply) {
+		/* before the no-op check: a PUT without managedFields keeps the old ones */
+		struct kerr e;
+		(void)kssa_track_update(old->obj, neu, manager, av, r->sub, now, &e);
+	}
 	if (kjson_equal(neu, old->obj)) {
 		ks_resp_ver(o, 200, old);
 		goto out;
@@ -535,10 +540,6 @@ void ks_commit_update(struct ks_req *r, struct ks_res *res, const struct ks_ver 
 	if (spec_changed(neu, old->obj) && jsonx_get(old->obj, "metadata.generation"))
 		jsonx_set(jsonx_ensure_obj(neu, "metadata"), "generation",
 			  cJSON_CreateNumber((double)jsonx_long(old->obj, "metadata.generation", 0) + 1));
-	if (!is_apply) {
-		struct kerr e;
-		(void)kssa_track_update(old->obj, neu, manager, av, r->sub, now, &e);
-	}
 	if (is_res(res, "apiextensions.k8s.io", "customresourcedefinitions"))
 		crd_status(neu, now);
 	if (ks_dry_run(r)) {

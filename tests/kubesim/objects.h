@@ -31,4 +31,10 @@ cJSON *ks_condition_true(const char *type, const char *reason, const char *msg, 
 /* The resource entry holding a collection (any version). */
 struct ks_res *ks_res_of_coll(struct ks_server *s, struct ks_coll *c);
 
+/* Table answers (table.c). */
+extern const char *const KS_TABLE_CTYPE;
+int ks_wants_table(const struct ks_req *r);
+cJSON *ks_table_new(const char *rv, const char *cont);
+void ks_table_add(cJSON *table, const cJSON *obj);
+
 #endif

@@ -102,6 +102,16 @@ static void handle_get(struct ks_req *r, struct ks_res *res, struct ks_resp *o)
 		cJSON_Delete(sc);
 		return;
 	}
+	if (ks_wants_table(r)) {
+		char rv[32];
+		snprintf(rv, sizeof(rv), "%llu", (unsigned long long)v->rv);
+		cJSON *t = ks_table_new(rv, NULL);
+		ks_table_add(t, v->obj);
+		ks_resp_obj(o, 200, t);
+		o->ctype = KS_TABLE_CTYPE;
+		cJSON_Delete(t);
+		return;
+	}
 	answer_ver(o, 200, res, v);
 }
 
@@ -185,6 +195,21 @@ static void handle_list(struct ks_req *r, struct ks_res *res, struct ks_resp *o)
 		free(tok);
 		kbuf_free(&b);
 		b = m;
+	}
+	if (ks_wants_table(r)) {
+		/* the same page as a Table: reparse the items we just chose */
+		cJSON *list = cJSON_ParseWithLength(b.data, b.len);
+		char rv[32];
+		snprintf(rv, sizeof(rv), "%llu", (unsigned long long)r->s->rv);
+		cJSON *t = ks_table_new(rv, jsonx_str(list, "metadata.continue"));
+		const cJSON *it;
+		cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(list, "items"))
+			ks_table_add(t, it);
+		ks_resp_obj(o, 200, t);
+		o->ctype = KS_TABLE_CTYPE;
+		cJSON_Delete(t);
+		cJSON_Delete(list);
+		goto out;
 	}
 	ks_resp_json(o, 200, kbuf_steal(&b));
 out:

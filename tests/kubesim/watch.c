@@ -31,6 +31,7 @@ struct wstate {
 	size_t off;
 	int ending;            /* end after pending drains */
 	int fd;                /* the client socket, to notice hang-ups; -1 unknown */
+	int table;             /* objects as one-row Tables (kubectl get -w) */
 };
 
 static void wstate_free(void *cls)
@@ -70,6 +71,18 @@ static int matches(const struct wstate *w, const struct ks_ver *v)
 static void put_event(struct wstate *w, const char *type, const struct ks_ver *v)
 {
 	kbuf_printf(&w->pending, "{\"type\":\"%s\",\"object\":", type);
+	if (w->table) {
+		char rv[32];
+		snprintf(rv, sizeof(rv), "%llu", (unsigned long long)v->rv);
+		cJSON *t = ks_table_new(rv, NULL);
+		ks_table_add(t, v->obj);
+		char *j = cJSON_PrintUnformatted(t);
+		kbuf_puts(&w->pending, j ? j : "{}");
+		free(j);
+		cJSON_Delete(t);
+		kbuf_puts(&w->pending, "}\n");
+		return;
+	}
 	const char *av = jsonx_str(v->obj, "apiVersion");
 	if (av && strcmp(av, w->api_version)) {
 		cJSON *c = cJSON_Duplicate(v->obj, 1);
@@ -184,6 +197,7 @@ void ks_handle_watch(struct ks_req *r, struct ks_res *res, struct ks_resp *o)
 	w->s = r->s;
 	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
 	w->fd = ci ? ci->connect_fd : -1;
+	w->table = ks_wants_table(r);
 	char av[300];
 	ks_api_version(res, av, sizeof(av));
 	w->group = strdup(res->group);

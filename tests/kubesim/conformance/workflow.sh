@@ -117,6 +117,13 @@ step "get -o yaml" expect_out "color: blue" k get cm cfg -n "$NS" -o yaml
 OBJ="cm cfg"
 RV=$(rv_of cm cfg -n "$NS")
 step "CSA re-apply unchanged keeps the RV" same_rv "$RV" k apply -f "$M/app.yaml"
+zero_writes() { # zero_writes cmd... : the command sends no write request
+	ks_curl /kubesim/counters -X DELETE >/dev/null
+	"$@" >/dev/null 2>&1 || { "$@"; return 1; }
+	local w; w=$(ks_curl /kubesim/counters | sed -n 's/.*"writes":\([0-9]*\).*/\1/p')
+	[ "$w" = 0 ] || { echo "writes: $w"; ks_curl /kubesim/counters; return 1; }
+}
+step "unchanged CSA apply sends no write" zero_writes k apply -f "$M/app.yaml"
 step "diff without changes exits 0" k diff -f "$M/app.yaml"
 step "diff with changes exits 1" bash -c "'$KUBECTL' --kubeconfig '$KS_KUBECONFIG' --cache-dir '$KS_DIR/cache' diff -f '$M/app2.yaml' >/dev/null; [ \$? = 1 ]"
 step "server dry-run changes nothing" same_rv "$RV" k apply -f "$M/app2.yaml" --dry-run=server

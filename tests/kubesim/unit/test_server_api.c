@@ -172,8 +172,16 @@ static void test_noop_patch_keeps_resource_version(void **st)
 			 200);
 	cJSON *b = get_json(t, "/api/v1/namespaces/default/configmaps/noop", 200);
 	assert_string_equal(jsonx_str(a, "metadata.resourceVersion"), jsonx_str(b, "metadata.resourceVersion"));
+	/* a PUT of the same object without managedFields is a no-op too */
+	assert_int_equal(tsrv_req(t, "PUT", "/api/v1/namespaces/default/configmaps/noop", NULL,
+				  "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"noop\"},\"data\":{\"k\":\"v\"}}",
+				  NULL),
+			 200);
+	cJSON *c = get_json(t, "/api/v1/namespaces/default/configmaps/noop", 200);
+	assert_string_equal(jsonx_str(a, "metadata.resourceVersion"), jsonx_str(c, "metadata.resourceVersion"));
 	cJSON_Delete(a);
 	cJSON_Delete(b);
+	cJSON_Delete(c);
 }
 
 static void expect_status(struct tsrv *t, const char *method, const char *path, const char *ctype,

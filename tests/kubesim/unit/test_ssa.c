@@ -575,6 +575,31 @@ static double elapsed_ms(struct timespec a, struct timespec b)
 	return (double)(b.tv_sec - a.tv_sec) * 1e3 + (double)(b.tv_nsec - a.tv_nsec) / 1e6;
 }
 
+static void test_ssa_custom_resource_lists_are_atomic(void **state)
+{
+	cJSON *v1 = apply_ok(NULL, "{'apiVersion':'x.example.com/v1','kind':'Widget','metadata':{'name':'w',"
+				   "'finalizers':['f']},'spec':{'items':[{'name':'a'}]}}", "kubectl", 0, T0);
+
+	(void)state;
+	assert_json(cJSON_GetObjectItem(entry(v1, "kubectl", "Apply"), "fieldsV1"),
+		    "{'f:metadata':{'f:finalizers':{'v:\\'f\\'':{}}},'f:spec':{'f:items':{}}}");
+	cJSON_Delete(v1);
+}
+
+static void test_ssa_rejects_keyed_item_without_its_key(void **state)
+{
+	struct kssa_req req = { "kubectl", "v1", NULL, 0, T0 };
+	cJSON *cfg = parse_q("{'apiVersion':'v1','kind':'Pod','metadata':{'name':'p'},'spec':{'containers':["
+			     "{'image':'x'}]}}"), *out = NULL, *conf = NULL;
+	struct kerr e;
+
+	(void)state;
+	assert_int_equal(kssa_apply(NULL, cfg, &req, &out, &conf, &e), KAIRN_EINVAL);
+	assert_non_null(strstr(e.msg, "omits key field \"name\""));
+	assert_null(out);
+	cJSON_Delete(cfg);
+}
+
 static void test_ssa_dropping_20000_keys(void **state)
 {
 	cJSON *cfg = parse_q("{'apiVersion':'v1','kind':'ConfigMap','metadata':{'name':'big'}}");
@@ -663,6 +688,8 @@ int main(void)
 		cmocka_unit_test(test_ssa_last_applied_followup_does_not_conflict_with_csa),
 		cmocka_unit_test(test_ssa_service_ports_keyed_by_port_and_protocol),
 		cmocka_unit_test(test_ssa_large_configmap_update_then_apply),
+		cmocka_unit_test(test_ssa_custom_resource_lists_are_atomic),
+		cmocka_unit_test(test_ssa_rejects_keyed_item_without_its_key),
 		cmocka_unit_test(test_ssa_dropping_20000_keys),
 		cmocka_unit_test(test_ssa_500_containers_applies_in_milliseconds),
 	};
