@@ -38,6 +38,7 @@ const char cmd_restore_usage[] =
 	"      --exclude-namespaces a,b\n"
 	"      --include-resources a,b           e.g. deployments.apps,configmaps\n"
 	"      --exclude-resources a,b\n"
+	"      --include-cluster-resources B     true|false (default: only when all namespaces)\n"
 	"      --namespace-mappings old:new,...  restore namespace old as new\n"
 	"      --existing-resource-policy P      none (default: leave, warn if different) or\n"
 	"                                        update (apply the backup's values)\n"
@@ -50,13 +51,15 @@ const char cmd_restore_usage[] =
 	"  -v, --verbose                         list every object\n";
 
 enum { O_FROM_BACKUP = 1, O_STORE, O_CREDS, O_FROM_FILE, O_INC_NS, O_EXC_NS, O_INC_RES, O_EXC_RES,
-       O_MAP, O_POLICY, O_OWNED, O_SKIP_GITOPS, O_NODEPORTS, O_NAME, O_DRY_RUN, O_VERBOSE };
+       O_MAP, O_POLICY, O_OWNED, O_SKIP_GITOPS, O_NODEPORTS, O_NAME, O_DRY_RUN, O_VERBOSE,
+       O_INC_CLUSTER };
 
 struct restore_args {
 	const char *backup, *store_url, *creds, *file, *restore_name;
 	char *inc_ns, *exc_ns, *inc_res, *exc_res, *map;
 	struct restore_exec_opts x;
 	int verbose;
+	int include_cluster; /* -1 unset, 0, 1 */
 };
 
 /* "a:b,c:d" into pairs; the string is modified. */
@@ -144,7 +147,7 @@ static int do_restore(struct restore_args *a, const struct kairn_globals *g)
 	struct archive_source as = { 0 };
 	struct restore_source src = { .group_resource = src_group_resource, .load = src_load, .ctx = &as };
 	struct restore_run *run = NULL;
-	struct backup_filter f = { .include_cluster_resources = -1 };
+	struct backup_filter f = { .include_cluster_resources = a->include_cluster };
 	const char **l1 = NULL, **l2 = NULL, **l3 = NULL, **l4 = NULL;
 	const char *(*pairs)[2] = NULL;
 	char tmpl[] = "/tmp/kairn-restore-XXXXXX", *dir = NULL, name[128];
@@ -257,11 +260,12 @@ int cmd_restore(int argc, char **argv, const struct kairn_globals *g)
 		{ "preserve-nodeports", no_argument, NULL, O_NODEPORTS },
 		{ "restore-name", required_argument, NULL, O_NAME },
 		{ "dry-run", no_argument, NULL, O_DRY_RUN },
+		{ "include-cluster-resources", required_argument, NULL, O_INC_CLUSTER },
 		{ "verbose", no_argument, NULL, O_VERBOSE },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	struct restore_args a = { 0 };
+	struct restore_args a = { .include_cluster = -1 };
 	int c;
 
 	optind = 1;
@@ -289,6 +293,11 @@ int cmd_restore(int argc, char **argv, const struct kairn_globals *g)
 		case O_NODEPORTS: a.x.plan.preserve_node_ports = 1; break;
 		case O_NAME: a.restore_name = optarg; break;
 		case O_DRY_RUN: a.x.dry_run = 1; break;
+		case O_INC_CLUSTER:
+			if (strcmp(optarg, "true") && strcmp(optarg, "false"))
+				return cli_usage_error("restore", "--include-cluster-resources: true or false");
+			a.include_cluster = strcmp(optarg, "true") == 0;
+			break;
 		case 'v':
 		case O_VERBOSE: a.verbose = 1; break;
 		case 'h': return cli_print_help("restore");
