@@ -18,7 +18,9 @@
 
 struct heal_obj {
 	char *key;               /* group/kind/namespace/name */
-	cJSON *desired;
+	/* Compact JSON, parsed when needed: a tree costs ~4x the memory, and
+	 * an idle agent's footprint is mostly this set. */
+	char *desired;
 	struct kube_resource res;
 	int queued;
 	int64_t due_ms;          /* when the worker may correct it */
@@ -53,7 +55,7 @@ static void heal_obj_free(struct heal_obj *o)
 	if (!o)
 		return;
 	free(o->key);
-	cJSON_Delete(o->desired);
+	free(o->desired);
 	free(o);
 }
 
@@ -124,7 +126,8 @@ static void check_live(struct selfheal *h, struct heal_obj *o, const cJSON *live
 {
 	struct sync_diff_opts d = { .manager = KAIRN_FIELD_MANAGER };
 	struct sync_diff_result r = { 0 };
-	int rc = sync_diff(o->desired, live, &d, &r);
+	cJSON *want = cJSON_Parse(o->desired);
+	int rc = want ? sync_diff(want, live, &d, &r) : KAIRN_ENOMEM;
 
 	if (rc == 1) {
 		char first[256];
@@ -132,8 +135,11 @@ static void check_live(struct selfheal *h, struct heal_obj *o, const cJSON *live
 
 		snprintf(first, sizeof(first), "%.*s", (int)(n < 200 ? n : 200), r.paths.data ? r.paths.data : "");
 		mark_drift(h, o, first);
+	} else if (rc < 0) {
+		log_error("self-heal: cannot compare %s: out of memory", o->key);
 	}
 	sync_diff_result_free(&r);
+	cJSON_Delete(want);
 }
 
 static int same_type(const struct kube_resource *a, const struct kube_resource *b)
@@ -287,7 +293,7 @@ static void *worker_main(void *arg)
 		o = h->queue[i];
 		h->queue[i] = h->queue[--h->nq];
 		o->queued = 0;
-		copy = cJSON_Duplicate(o->desired, 1);
+		copy = cJSON_Parse(o->desired);
 		key = strdup(o->key);
 		res = o->res;
 		pthread_mutex_unlock(&h->mu);
@@ -420,7 +426,7 @@ int selfheal_update(struct selfheal *h, const struct sync_plan *p, struct kerr *
 			continue;
 		}
 		o = calloc(1, sizeof(*o));
-		if (!o || !(o->key = strdup(en->key)) || !(o->desired = cJSON_Duplicate(en->desired, 1)) ||
+		if (!o || !(o->key = strdup(en->key)) || !(o->desired = cJSON_PrintUnformatted(en->desired)) ||
 		    strmap_put(objs, en->key, o, NULL)) {
 			heal_obj_free(o);
 			rc = kerr_set(e, KAIRN_ENOMEM, "out of memory");
