@@ -70,15 +70,17 @@ static char *obj_key(const struct kube_resource *r, const cJSON *obj)
 	return kbuf_steal(&k);
 }
 
-static int64_t backoff_ms(const struct selfheal *h, int streak)
+int64_t selfheal_backoff_delay(const struct selfheal_opts *o, int streak)
 {
-	int64_t d = h->o.backoff_base_ms;
+	int64_t base = o->backoff_base_ms > 0 ? o->backoff_base_ms : 1000;
+	int64_t max = o->backoff_max_ms > 0 ? o->backoff_max_ms : 300000;
+	int64_t d = base;
 
 	if (streak <= 0)
 		return 0;
-	for (int i = 1; i < streak && d < h->o.backoff_max_ms; i++)
+	for (int i = 1; i < streak && d < max; i++)
 		d *= 2;
-	return d < h->o.backoff_max_ms ? d : h->o.backoff_max_ms;
+	return d < max ? d : max;
 }
 
 /* Queues o for correction. Caller holds mu. */
@@ -92,7 +94,7 @@ static void mark_drift(struct selfheal *h, struct heal_obj *o, const char *why)
 		o->streak++;
 	else
 		o->streak = 0;
-	delay = backoff_ms(h, o->streak);
+	delay = selfheal_backoff_delay(&h->o, o->streak);
 	if (delay > 0) {
 		const char *lv[] = { h->source, NULL };
 
