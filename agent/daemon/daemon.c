@@ -33,6 +33,7 @@ struct source_state {
 	int64_t next_ms;    /* next sync due (monotonic) */
 	int64_t backoff_ms; /* after a failure */
 	char last_commit[41];
+	int synced_once;
 };
 
 struct daemon {
@@ -45,7 +46,8 @@ struct daemon {
 	struct kube_client_stats seen; /* kube stats already added to the counters */
 	struct daemon_http *http;
 	int wake[2];
-	int ready;          /* atomic: first successful sync done */
+	int synced;         /* atomic: sources that synced successfully at least once */
+	int standby;        /* atomic: a follower that read the Lease (it is someone else's) */
 	int leader;         /* atomic: written by the lease thread */
 	pthread_mutex_t lease_mu; /* lease thread's sleep */
 	pthread_cond_t lease_cv;
@@ -123,11 +125,15 @@ static void update_api_metrics(struct daemon *d)
 
 /* ---- HTTP callbacks (server thread) -------------------------------------- */
 
+/* Ready: every source synced once. A follower is ready as a standby once it
+ * has read the Lease, or a Deployment's rollout would wait forever for it. */
 static int is_ready(void *ctx)
 {
 	struct daemon *d = ctx;
 
-	return __atomic_load_n(&d->ready, __ATOMIC_ACQUIRE);
+	if (d->o->leader_elect && !__atomic_load_n(&d->leader, __ATOMIC_ACQUIRE))
+		return __atomic_load_n(&d->standby, __ATOMIC_ACQUIRE);
+	return (size_t)__atomic_load_n(&d->synced, __ATOMIC_ACQUIRE) == d->o->n_sources;
 }
 
 static void on_push(const char *ref, void *ctx)
@@ -199,6 +205,7 @@ static void lease_step(struct daemon *d)
 	else if (rc)
 		log_warn("leader election: %s", e.msg);
 	now_leader = !rc && act != LEASE_FOLLOW;
+	__atomic_store_n(&d->standby, !rc && act == LEASE_FOLLOW, __ATOMIC_RELEASE);
 	__atomic_store_n(&d->leader, now_leader, __ATOMIC_RELEASE);
 	metrics_set(d->leader_g, NULL, now_leader);
 	for (size_t i = 0; i < d->o->n_sources; i++)
@@ -321,7 +328,10 @@ static void record_success(struct daemon *d, struct source_state *s, const char 
 		metrics_set(d->last_commit, cur, 1);
 		snprintf(s->last_commit, sizeof(s->last_commit), "%s", commit);
 	}
-	__atomic_store_n(&d->ready, 1, __ATOMIC_RELEASE);
+	if (!s->synced_once) {
+		s->synced_once = 1;
+		__atomic_add_fetch(&d->synced, 1, __ATOMIC_RELEASE);
+	}
 }
 
 /* One sync of one source: load, plan, execute, hand the result to self-heal. */
