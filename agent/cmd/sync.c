@@ -122,6 +122,7 @@ static int run(int argc, char **argv, const struct kairn_globals *g, int diff_mo
 	struct sync_desired *d = NULL;
 	struct sync_plan *plan = NULL;
 	struct sync_outcome outcome = { 0 };
+	struct kube_client_stats st = { 0 };
 	struct kerr e = { 0 };
 	int c, rc = KAIRN_EXIT_ERROR, dry_run = 0, verbose = 0, executed = 0, xrc = 0;
 
@@ -177,9 +178,14 @@ static int run(int argc, char **argv, const struct kairn_globals *g, int diff_mo
 	}
 	xrc = sync_execute(kc, plan, &f.sync, &outcome, &e);
 	executed = 1;
+	kube_client_stats(kc, &st);
 	if (g->output == KAIRN_OUT_JSON) {
 		cJSON *r = sync_report_json(plan, &outcome, dry_run);
+		cJSON *api = cJSON_AddObjectToObject(r, "api");
 
+		cJSON_AddNumberToObject(api, "requests", (double)st.requests);
+		cJSON_AddNumberToObject(api, "retries", (double)st.retries);
+		cJSON_AddNumberToObject(api, "errors", (double)st.errors);
 		cJSON_AddStringToObject(r, "source", f.src.name);
 		cJSON_AddStringToObject(r, "commit", d->commit);
 		if (xrc)
@@ -191,6 +197,8 @@ static int run(int argc, char **argv, const struct kairn_globals *g, int diff_mo
 		if (sync_report_text(plan, &outcome, dry_run, verbose, &out) == 0)
 			fwrite(out.data, 1, out.len, stdout);
 		kbuf_free(&out);
+		printf("API: %llu requests, %llu retried, %llu failed\n", (unsigned long long)st.requests,
+		       (unsigned long long)st.retries, (unsigned long long)st.errors);
 	}
 	if (xrc)
 		fprintf(stderr, "kairn %s: %s\n", cmd, e.msg);

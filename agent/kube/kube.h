@@ -117,7 +117,7 @@ int kube_server_version(struct kube_client *c, cJSON **out, struct kerr *e);
 enum kube_op_kind {
 	KUBE_OP_GET,
 	KUBE_OP_LIST,        /* every page; result is {"items":[...],"resourceVersion":RV} */
-	KUBE_OP_CREATE,      /* POST; not retried unless the server answered 429 */
+	KUBE_OP_CREATE,      /* POST; retried only on 429 or when the connection failed before sending */
 	KUBE_OP_APPLY,       /* server-side apply (PATCH application/apply-patch+yaml) */
 	KUBE_OP_MERGE_PATCH, /* application/merge-patch+json */
 	KUBE_OP_JSON_PATCH,  /* application/json-patch+json (not retried) */

@@ -528,7 +528,7 @@ int kube_run(struct kube_client *c, struct kube_op *ops, size_t n, struct kerr *
 	}
 	while (done < n) {
 		int64_t wake = start_due(c, m, xs, &q, &active, &done), now;
-		int running = 0, left, timeout;
+		int running = 0, left, timeout, finished = 0;
 		CURLMsg *msg;
 
 		if (done >= n)
@@ -545,6 +545,7 @@ int kube_run(struct kube_client *c, struct kube_op *ops, size_t n, struct kerr *
 			st = finish(c, x, msg->data.result, time_mono_ms(), &delay);
 			xfer_release(c, m, x);
 			active--;
+			finished++;
 			if (st == STEP_DONE) {
 				x->state = XF_DONE;
 				done++;
@@ -562,6 +563,10 @@ int kube_run(struct kube_client *c, struct kube_op *ops, size_t n, struct kerr *
 		}
 		if (done >= n)
 			break;
+		/* A finished transfer freed a slot: start the next one now rather
+		 * than after a poll that nothing may wake. */
+		if (finished)
+			continue;
 		now = time_mono_ms();
 		timeout = 1000;
 		if (wake != INT64_MAX)

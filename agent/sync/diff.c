@@ -7,6 +7,7 @@
  */
 #include "diff.h"
 #include "quantity.h"
+#include "util/codec.h"
 #include "util/err.h"
 #include "util/jsonx.h"
 
@@ -148,6 +149,16 @@ static int same_item(const struct list_key *lk, const cJSON *want, const cJSON *
 	return any;
 }
 
+/* A list element with none of its list's merge keys (Strimzi's storage
+ * volumes in a field also called "volumes") is matched by position. */
+static int has_key(const struct list_key *lk, const cJSON *item)
+{
+	for (int k = 0; k < 2 && lk->keys[k]; k++)
+		if (cJSON_GetObjectItemCaseSensitive(item, lk->keys[k]))
+			return 1;
+	return 0;
+}
+
 static void diff_value(struct diff_ctx *c, const char *field, const cJSON *want, const cJSON *have);
 
 /* The merge key of a list field, but only if every desired item carries
@@ -219,7 +230,7 @@ static void diff_list(struct diff_ctx *c, const char *field, const cJSON *want, 
 		char idx[24];
 		size_t saved;
 
-		if (lk && cJSON_IsObject(w)) {
+		if (lk && cJSON_IsObject(w) && has_key(lk, w)) {
 			const cJSON *cand;
 
 			cJSON_ArrayForEach(cand, have)
@@ -376,11 +387,56 @@ static void check_managed(struct diff_ctx *c, const cJSON *desired, const cJSON 
 	}
 }
 
+int sync_fold_string_data(cJSON *obj)
+{
+	cJSON *sd = cJSON_GetObjectItemCaseSensitive(obj, "stringData"), *data, *v;
+
+	if (!cJSON_IsObject(sd))
+		return 0;
+	data = jsonx_ensure_obj(obj, "data");
+	if (!data)
+		return KAIRN_EINVAL;
+	cJSON_ArrayForEach(v, sd) {
+		char *b64;
+
+		if (!cJSON_IsString(v))
+			continue;
+		b64 = b64_encode(v->valuestring, strlen(v->valuestring));
+		if (!b64 || jsonx_set(data, v->string, cJSON_CreateString(b64))) {
+			free(b64);
+			return KAIRN_ENOMEM;
+		}
+		free(b64);
+	}
+	cJSON_DeleteItemFromObjectCaseSensitive(obj, "stringData");
+	return 0;
+}
+
+/* A copy of desired with stringData folded, or NULL when desired is not a
+ * Secret with stringData (or on ENOMEM, with *oom set). */
+static cJSON *secret_folded(const cJSON *desired, int *oom)
+{
+	const char *api = jsonx_str(desired, "apiVersion"), *kind = jsonx_str(desired, "kind");
+	cJSON *copy;
+
+	if (!api || !kind || strcmp(api, "v1") != 0 || strcmp(kind, "Secret") != 0 ||
+	    !cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(desired, "stringData")))
+		return NULL;
+	copy = cJSON_Duplicate(desired, 1);
+	if (!copy || sync_fold_string_data(copy)) {
+		cJSON_Delete(copy);
+		*oom = 1;
+		return NULL;
+	}
+	return copy;
+}
+
 int sync_diff(const cJSON *desired, const cJSON *live, const struct sync_diff_opts *o,
 	      struct sync_diff_result *r)
 {
 	static const struct sync_diff_opts none = { 0 };
 	struct diff_ctx c = { .o = o ? o : &none, .r = r };
+	cJSON *folded = NULL;
 
 	if (r)
 		memset(r, 0, sizeof(*r));
@@ -389,10 +445,12 @@ int sync_diff(const cJSON *desired, const cJSON *live, const struct sync_diff_op
 	if (!live) {
 		c.differs = 1;
 	} else {
-		diff_object(&c, desired, live, 1);
+		folded = secret_folded(desired, &c.oom);
+		diff_object(&c, folded ? folded : desired, live, 1);
 		if (c.o->manager)
 			check_managed(&c, desired, live);
 	}
+	cJSON_Delete(folded);
 	kbuf_free(&c.path);
 	if (r)
 		r->differs = c.differs;
@@ -475,7 +533,7 @@ static cJSON *project(const char *field, const cJSON *want, const cJSON *have, i
 		const cJSON *h;
 
 		out = cJSON_CreateArray();
-		if (!lk) {
+		if (!lk || (want->child && cJSON_IsObject(want->child) && !has_key(lk, want->child))) {
 			/* atomic list: live's list as it is */
 			cJSON_Delete(out);
 			return cJSON_Duplicate(have, 1);

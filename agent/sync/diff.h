@@ -37,6 +37,10 @@ int sync_diff(const cJSON *desired, const cJSON *live, const struct sync_diff_op
 
 void sync_diff_result_free(struct sync_diff_result *r);
 
+/* A Secret's stringData is write-only: the API server folds it into data
+ * (base64) and never returns it. Does the same to obj, in place. */
+int sync_fold_string_data(cJSON *obj);
+
 /* The part of live that desired speaks about: the same shape as desired,
  * with live's values (keyed list items matched by key). What a diff should
  * show, without server defaults and other managers' fields. Caller frees. */

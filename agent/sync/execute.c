@@ -100,6 +100,8 @@ static int apply_group(struct kube_client *kc, struct sync_entry *en, size_t n, 
 			en[i].done = 1;
 		if (en[i].action != SYNC_CREATE && en[i].action != SYNC_UPDATE)
 			continue;
+		if (en[i].done)
+			continue; /* applied early (a hook's namespace) */
 		if (en[i].res_pending && dry_run) {
 			/* its CRD was not really created: nothing to validate against */
 			en[i].done = 1;
@@ -146,11 +148,32 @@ static int apply_group(struct kube_client *kc, struct sync_entry *en, size_t n, 
 	return rc;
 }
 
-/* Applies the groups whose entries satisfy want(foundation flag): CRDs and
- * Namespaces (foundation 0) go first, before pre-sync hooks, because hooks
- * need a namespace to run in and may use custom kinds; the rest after. */
-static int apply_groups(struct kube_client *kc, struct sync_plan *p, const struct sync_opts *o,
-			int foundation, struct sync_outcome *out, struct kerr *e)
+/* Namespaces that pre-sync hooks run in and that do not exist yet (first
+ * install: Helm's pre-install) are created before the hooks; nothing else
+ * is written before them. */
+static int apply_hook_namespaces(struct kube_client *kc, struct sync_plan *p, struct kerr *e)
+{
+	for (size_t i = 0; i < p->n; i++) {
+		struct sync_entry *en = &p->entries[i];
+		int rc, used = 0;
+
+		if (en->action != SYNC_CREATE || en->ns || strcmp(en->kind, "Namespace") != 0 ||
+		    strcmp(en->api_version, "v1") != 0)
+			continue;
+		for (size_t h = 0; h < p->n_hooks && !used; h++) {
+			const char *hns = jsonx_str(p->hooks[h].obj, "metadata.namespace");
+
+			used = (p->hooks[h].spec.phases & HOOK_PHASE_PRE_SYNC) && hns &&
+			       strcmp(hns, en->name) == 0;
+		}
+		if (used && (rc = apply_group(kc, en, 1, 0, e)))
+			return kerr_prefix(e, "namespace %s for pre-sync hooks", en->name);
+	}
+	return 0;
+}
+
+static int apply_all(struct kube_client *kc, struct sync_plan *p, const struct sync_opts *o,
+		     struct sync_outcome *out, struct kerr *e)
 {
 	for (size_t i = 0; i < p->n;) {
 		size_t j = i + 1;
@@ -158,10 +181,6 @@ static int apply_groups(struct kube_client *kc, struct sync_plan *p, const struc
 
 		while (j < p->n && same_group(&p->entries[i], &p->entries[j]))
 			j++;
-		if (p->entries[i].order.foundation != foundation) {
-			i = j;
-			continue;
-		}
 		rc = apply_group(kc, &p->entries[i], j - i, o->dry_run, e);
 		for (size_t k = i; k < j; k++) {
 			if (p->entries[k].action == SYNC_CREATE || p->entries[k].action == SYNC_UPDATE) {
@@ -180,14 +199,6 @@ static int apply_groups(struct kube_client *kc, struct sync_plan *p, const struc
 		i = j;
 	}
 	return 0;
-}
-
-static int apply_all(struct kube_client *kc, struct sync_plan *p, const struct sync_opts *o,
-		     struct sync_outcome *out, struct kerr *e)
-{
-	int rc = apply_groups(kc, p, o, 0, out, e);
-
-	return rc ? rc : apply_groups(kc, p, o, 1, out, e);
 }
 
 /* Should the inventory list this entry? after_prune: pruning has run. */
@@ -361,20 +372,12 @@ int sync_execute(struct kube_client *kc, struct sync_plan *p, const struct sync_
 			rc = kerr_set(e, KAIRN_EGUARD, "%s", p->prune_refusal);
 		goto out;
 	}
-	/* CRDs and Namespaces first: hooks need somewhere to run. */
-	rc = apply_groups(kc, p, o, 0, out, e);
-	if (rc) {
-		if (write_inventory(kc, p, o, 0, &ie))
-			log_error("%s", ie.msg);
-		run_sync_fail(kc, p, o, out);
-		goto out;
-	}
 	if (changes && hooks_have_phase(p->hooks, p->n_hooks, HOOK_PHASE_PRE_SYNC)) {
+		if ((rc = apply_hook_namespaces(kc, p, e)))
+			goto out;
 		rc = hooks_run_phase(kc, p->hooks, p->n_hooks, HOOK_PHASE_PRE_SYNC, &o->hooks, &out->hooks, e);
 		if (rc) {
 			out->hooks_failed = 1;
-			if (out->applied && write_inventory(kc, p, o, 0, &ie))
-				log_error("%s", ie.msg);
 			run_sync_fail(kc, p, o, out);
 			goto out;
 		}
@@ -385,7 +388,7 @@ int sync_execute(struct kube_client *kc, struct sync_plan *p, const struct sync_
 		run_sync_fail(kc, p, o, out);
 		goto out;
 	}
-	rc = apply_groups(kc, p, o, 1, out, e);
+	rc = apply_all(kc, p, o, out, e);
 	if (rc) {
 		/* Record whatever may exist now, so nothing is forgotten. */
 		if (write_inventory(kc, p, o, 0, &ie))

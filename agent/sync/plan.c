@@ -32,6 +32,7 @@ struct builder {
 	struct kbuf errs;
 	int nerr;
 	int oom;
+	int api_failed; /* the API server failed: stop, do not ask again per object */
 };
 
 const char *sync_action_name(enum sync_action a)
@@ -172,34 +173,6 @@ static void add_hook(struct builder *b, const struct sync_input *in, const struc
 	p->n_hooks++;
 }
 
-/* A Secret's stringData is write-only: the API server folds it into data
- * (base64) and never returns it, so diffing it would never settle. Fold it
- * here the same way; applying data is equivalent. */
-static int fold_string_data(cJSON *obj)
-{
-	cJSON *sd = cJSON_GetObjectItemCaseSensitive(obj, "stringData"), *data, *v;
-
-	if (!cJSON_IsObject(sd))
-		return 0;
-	data = jsonx_ensure_obj(obj, "data");
-	if (!data)
-		return KAIRN_EINVAL;
-	cJSON_ArrayForEach(v, sd) {
-		char *b64;
-
-		if (!cJSON_IsString(v))
-			continue;
-		b64 = b64_encode(v->valuestring, strlen(v->valuestring));
-		if (!b64 || jsonx_set(data, v->string, cJSON_CreateString(b64))) {
-			free(b64);
-			return KAIRN_ENOMEM;
-		}
-		free(b64);
-	}
-	cJSON_DeleteItemFromObjectCaseSensitive(obj, "stringData");
-	return 0;
-}
-
 /* Builds the object kairn applies: namespace set, source label added. */
 static cJSON *desired_copy(struct builder *b, const cJSON *obj, const char *ns)
 {
@@ -219,7 +192,7 @@ static cJSON *desired_copy(struct builder *b, const cJSON *obj, const char *ns)
 		b->oom = 1;
 	if (jsonx_str(c, "kind") && strcmp(jsonx_str(c, "kind"), "Secret") == 0 &&
 	    jsonx_str(c, "apiVersion") && strcmp(jsonx_str(c, "apiVersion"), "v1") == 0 &&
-	    fold_string_data(c))
+	    sync_fold_string_data(c))
 		b->oom = 1;
 	return c;
 }
@@ -271,7 +244,8 @@ static void add_desired(struct builder *b, const struct sync_input *in)
 		namespaced = strcmp(scope, "Namespaced") == 0;
 		memset(&res, 0, sizeof(res));
 	} else {
-		add_error(b, "%s: resolving %s %s: %s", origin, api, kind, e.msg);
+		add_error(b, "%s: %s", origin, e.msg);
+		b->api_failed = 1;
 		return;
 	}
 	if (namespaced && !ns)
@@ -713,7 +687,7 @@ int sync_plan_build(struct kube_client *kc, const struct sync_input *in, size_t 
 		goto out;
 	}
 	collect_crds(&b, in, n);
-	for (size_t i = 0; i < n && !b.oom; i++)
+	for (size_t i = 0; i < n && !b.oom && !b.api_failed; i++)
 		add_desired(&b, &in[i]);
 	if (!b.nerr && !b.oom && (rc = read_inventory(&b, e)))
 		goto out;

@@ -3,6 +3,7 @@
 # the right token passes; a wrong token fails with "Unauthorized"; a CA that
 # did not sign the server's certificate fails with a TLS error; an exec
 # credential plugin (client.authentication.k8s.io/v1) supplies the token.
+# Injected 429 and 500 faults are retried and the check still passes.
 # Every failure case must exit 1: a silent success is the bug this guards.
 # Exits 77 (skipped) while kubesim is only a placeholder.
 set -euo pipefail
@@ -89,5 +90,15 @@ write_kubeconfig "$KUBESIM_URL" "$CA_DATA" "    exec:
 	{ cat "$W/exec.out" "$W/exec.err"; fail "check with the exec plugin failed"; }
 grep -q "^auth: *exec" "$W/exec.out" || fail "auth method is not exec"
 [ "$(wc -l <"$W/plugin.runs")" = 1 ] || fail "the plugin ran $(wc -l <"$W/plugin.runs") times; its token should be cached"
+
+echo "== injected 429 (Retry-After) and 500s are retried"
+kubesim_curl /kubesim/faults -X POST -H 'Content-Type: application/json' -d \
+	'{"faults":[{"type":"429","retryAfter":1,"count":1,"path":"/version"},
+	            {"type":"500","count":2,"path":"/apis"}]}' >/dev/null
+"$KAIRN_BIN" --kubeconfig "$KUBESIM_KUBECONFIG" check >"$W/faults.out" 2>"$W/faults.err" ||
+	{ cat "$W/faults.out" "$W/faults.err"; fail "check did not survive injected 429/500"; }
+kubesim_curl /kubesim/faults >"$W/faults.json"
+grep -q '"hits":[[:space:]]*1' "$W/faults.json" || { cat "$W/faults.json"; fail "the 429 was not hit"; }
+grep -q '"hits":[[:space:]]*2' "$W/faults.json" || { cat "$W/faults.json"; fail "the 500s were not hit"; }
 
 echo "PASS"

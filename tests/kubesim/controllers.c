@@ -58,18 +58,6 @@ static struct ks_res *res_by_gr(struct ks_server *s, const char *group, const ch
 	return NULL;
 }
 
-static cJSON *cond(const char *type, const char *reason, const char *msg, const char *now)
-{
-	cJSON *c = cJSON_CreateObject();
-	cJSON_AddStringToObject(c, "type", type);
-	cJSON_AddStringToObject(c, "status", "True");
-	cJSON_AddStringToObject(c, "lastUpdateTime", now);
-	cJSON_AddStringToObject(c, "lastTransitionTime", now);
-	cJSON_AddStringToObject(c, "reason", reason);
-	cJSON_AddStringToObject(c, "message", msg);
-	return c;
-}
-
 /* Writes obj (owned) when its status differs from v's. */
 static void write_status(struct ks_server *s, struct ks_res *res, const struct ks_ver *v, cJSON *obj)
 {
@@ -118,11 +106,11 @@ static void reconcile_workload(struct ks_server *s, struct ks_res *res, const st
 		cJSON_AddItemToObject(st, "conditions", cJSON_Duplicate(oc, 1));
 	} else if (!strcmp(res->resource, "deployments")) {
 		cJSON *cs = cJSON_AddArrayToObject(st, "conditions");
-		cJSON_AddItemToArray(cs, cond("Available", "MinimumReplicasAvailable",
-					      "Deployment has minimum availability.", now));
+		cJSON_AddItemToArray(cs, ks_condition_true("Available", "MinimumReplicasAvailable",
+					      "Deployment has minimum availability.", now, 1));
 		char msg[400];
 		snprintf(msg, sizeof(msg), "ReplicaSet \"%s-kubesim\" has successfully progressed.", v->name);
-		cJSON_AddItemToArray(cs, cond("Progressing", "NewReplicaSetAvailable", msg, now));
+		cJSON_AddItemToArray(cs, ks_condition_true("Progressing", "NewReplicaSetAvailable", msg, now, 1));
 	}
 	jsonx_set(obj, "status", st);
 	write_status(s, res, v, obj);
@@ -168,17 +156,17 @@ static long reconcile_job(struct ks_server *s, struct ks_res *res, const struct 
 	cJSON *cs = cJSON_CreateArray();
 	if (fail && !strcmp(fail, "true")) {
 		jsonx_set(st, "failed", cJSON_CreateNumber(1));
-		cJSON_AddItemToArray(cs, cond("FailureTarget", "BackoffLimitExceeded",
-					      "Job has reached the specified backoff limit", now));
-		cJSON_AddItemToArray(cs, cond("Failed", "BackoffLimitExceeded",
-					      "Job has reached the specified backoff limit", now));
+		cJSON_AddItemToArray(cs, ks_condition_true("FailureTarget", "BackoffLimitExceeded",
+					      "Job has reached the specified backoff limit", now, 1));
+		cJSON_AddItemToArray(cs, ks_condition_true("Failed", "BackoffLimitExceeded",
+					      "Job has reached the specified backoff limit", now, 1));
 	} else {
 		jsonx_set(st, "succeeded", cJSON_CreateNumber(1));
 		jsonx_set(st, "completionTime", cJSON_CreateString(now));
-		cJSON_AddItemToArray(cs, cond("SuccessCriteriaMet", "CompletionsReached",
-					      "Reached expected number of succeeded pods", now));
-		cJSON_AddItemToArray(cs, cond("Complete", "CompletionsReached",
-					      "Reached expected number of succeeded pods", now));
+		cJSON_AddItemToArray(cs, ks_condition_true("SuccessCriteriaMet", "CompletionsReached",
+					      "Reached expected number of succeeded pods", now, 1));
+		cJSON_AddItemToArray(cs, ks_condition_true("Complete", "CompletionsReached",
+					      "Reached expected number of succeeded pods", now, 1));
 	}
 	jsonx_set(st, "conditions", cs);
 	write_status(s, res, v, obj);
@@ -467,15 +455,7 @@ static void *ctl_main(void *arg)
 			continue;
 		if (wait > 1000)
 			wait = 1000;
-		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_sec += wait / 1000;
-		ts.tv_nsec += (wait % 1000) * 1000000L;
-		if (ts.tv_nsec >= 1000000000L) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000L;
-		}
-		pthread_cond_timedwait(&s->changed, &s->mu, &ts);
+		ks_wait_changed_locked(s, wait);
 	}
 	pthread_mutex_unlock(&s->mu);
 	return NULL;

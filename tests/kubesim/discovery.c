@@ -56,10 +56,6 @@ static const char *aggregated_asked(const struct ks_req *r)
 				ans = "v2beta1";
 				break;
 			}
-			if (strstr(t, "v=v2;") || strstr(t, "v=v2\0")) {
-				ans = "v2";
-				break;
-			}
 			char *v = strstr(t, "v=v2");
 			if (v && (v[4] == 0 || v[4] == ';' || v[4] == ' ')) {
 				ans = "v2";

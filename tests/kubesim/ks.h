@@ -167,6 +167,8 @@ int ks_store_remove_locked(struct ks_server *s, struct ks_coll *c, const char *n
  * count, or -1 when `after` is older than the history (410). */
 long ks_store_events_locked(struct ks_server *s, uint64_t after, struct ks_event *out, size_t n);
 void ks_uid_new(struct ks_server *s, char out[37]);
+/* Waits up to ms for srv->changed (an event, a schedule or shutdown). */
+void ks_wait_changed_locked(struct ks_server *s, int64_t ms);
 void ks_now(char out[32]);
 
 /* ---- validate.c ---- */

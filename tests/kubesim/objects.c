@@ -13,6 +13,7 @@
 #include "patch/patch.h"
 #include "util/codec.h"
 #include "util/jsonx.h"
+#include "util/yamljson.h"
 
 void ks_field_manager(const struct ks_req *r, char *out, size_t n)
 {
@@ -147,11 +148,13 @@ static void default_namespace(cJSON *obj)
 		cJSON_AddStringToObject(status, "phase", "Active");
 }
 
-static cJSON *condition(const char *type, const char *reason, const char *msg, const char *now)
+cJSON *ks_condition_true(const char *type, const char *reason, const char *msg, const char *now, int with_update)
 {
 	cJSON *c = cJSON_CreateObject();
 	cJSON_AddStringToObject(c, "type", type);
 	cJSON_AddStringToObject(c, "status", "True");
+	if (with_update)
+		cJSON_AddStringToObject(c, "lastUpdateTime", now);
 	cJSON_AddStringToObject(c, "lastTransitionTime", now);
 	cJSON_AddStringToObject(c, "reason", reason);
 	cJSON_AddStringToObject(c, "message", msg);
@@ -163,9 +166,9 @@ static void crd_status(cJSON *obj, const char *now)
 	cJSON_DeleteItemFromObjectCaseSensitive(obj, "status");
 	cJSON *st = cJSON_AddObjectToObject(obj, "status");
 	cJSON *conds = cJSON_AddArrayToObject(st, "conditions");
-	cJSON_AddItemToArray(conds, condition("NamesAccepted", "NoConflicts", "no conflicts found", now));
-	cJSON_AddItemToArray(conds, condition("Established", "InitialNamesAccepted",
-					      "the initial names have been accepted", now));
+	cJSON_AddItemToArray(conds, ks_condition_true("NamesAccepted", "NoConflicts", "no conflicts found", now, 0));
+	cJSON_AddItemToArray(conds, ks_condition_true("Established", "InitialNamesAccepted",
+						      "the initial names have been accepted", now, 0));
 	cJSON *names = cJSON_Duplicate(jsonx_get(obj, "spec.names"), 1);
 	if (names && !cJSON_GetObjectItemCaseSensitive(names, "singular") && jsonx_str(names, "kind")) {
 		char *l = strdup(jsonx_str(names, "kind"));
@@ -257,8 +260,7 @@ static int namespace_admits(struct ks_server *s, const struct ks_res *res, const
 		cJSON *causes = cJSON_CreateArray();
 		cJSON *c = cJSON_CreateObject();
 		cJSON_AddStringToObject(c, "reason", "NamespaceTerminating");
-		cJSON_AddStringToObject(c, "message", "namespace " );
-		cJSON_ReplaceItemInObject(c, "message", cJSON_CreateString(msg));
+		cJSON_AddStringToObject(c, "message", msg);
 		cJSON_AddStringToObject(c, "field", "metadata.namespace");
 		cJSON_AddItemToArray(causes, c);
 		ks_resp_status_causes(o, 403, "Forbidden", res, name, causes, msg);
@@ -352,6 +354,20 @@ static void after_write(struct ks_server *s, struct ks_res *res, const struct ks
 	ks_ctl_schedule_locked(s, res, v->ns, v->name, 0);
 }
 
+/* Stores obj (owned), runs the write's side effects and answers code with
+ * the stored object. */
+static void store_and_answer(struct ks_server *s, struct ks_res *res, cJSON *obj, enum ks_ev_type type, int code,
+			     struct ks_resp *o)
+{
+	struct ks_ver *v = ks_store_put_locked(s, res, obj, type);
+	if (!v) {
+		ks_resp_status(o, 500, "InternalError", res, NULL, "out of memory");
+		return;
+	}
+	after_write(s, res, v);
+	ks_resp_ver(o, code, v);
+}
+
 void ks_commit_create(struct ks_req *r, struct ks_res *res, cJSON *obj, const char *manager, int is_apply,
 		      struct ks_resp *o)
 {
@@ -412,14 +428,8 @@ void ks_commit_create(struct ks_req *r, struct ks_res *res, cJSON *obj, const ch
 		ks_resp_obj(o, 201, obj);
 		goto out;
 	}
-	struct ks_ver *v = ks_store_put_locked(s, res, obj, KS_EV_ADDED);
+	store_and_answer(s, res, obj, KS_EV_ADDED, 201, o);
 	obj = NULL;
-	if (!v) {
-		ks_resp_status(o, 500, "InternalError", res, name, "out of memory");
-		goto out;
-	}
-	after_write(s, res, v);
-	ks_resp_ver(o, 201, v);
 out:
 	cJSON_Delete(obj);
 }
@@ -542,14 +552,34 @@ void ks_commit_update(struct ks_req *r, struct ks_res *res, const struct ks_ver 
 		neu = NULL;
 		goto out;
 	}
-	struct ks_ver *v = ks_store_put_locked(s, res, neu, KS_EV_MODIFIED);
+	store_and_answer(s, res, neu, KS_EV_MODIFIED, 200, o);
 	neu = NULL;
-	if (!v) {
-		ks_resp_status(o, 500, "InternalError", res, name, "out of memory");
-		goto out;
-	}
-	after_write(s, res, v);
-	ks_resp_ver(o, 200, v);
 out:
 	cJSON_Delete(neu);
+}
+
+cJSON *ks_parse_body(const struct ks_req *r, int allow_yaml, char *err, size_t errn)
+{
+	const char *end = NULL;
+	cJSON *obj = cJSON_ParseWithLengthOpts(r->body, r->body_len, &end, 0);
+	if (obj || !allow_yaml) {
+		if (!obj)
+			snprintf(err, errn, "invalid JSON at offset %zu", end ? (size_t)(end - r->body) : (size_t)0);
+		return obj;
+	}
+	struct ydoc_list docs = { 0 };
+	struct kerr e;
+	kerr_clear(&e);
+	if (yaml_decode_all(r->body, r->body_len, "body", &docs, &e) != 0) {
+		snprintf(err, errn, "error converting YAML to JSON: %s", e.msg);
+		return NULL;
+	}
+	if (docs.n == 1 && docs.docs[0].root) {
+		obj = docs.docs[0].root;
+		docs.docs[0].root = NULL;
+	} else {
+		snprintf(err, errn, "error converting YAML to JSON: expected one document, found %zu", docs.n);
+	}
+	ydoc_list_free(&docs);
+	return obj;
 }

@@ -23,6 +23,11 @@ void ks_delete_now_locked(struct ks_server *s, struct ks_res *res, cJSON *obj_la
  * deletionTimestamp when finalizers keep it), NULL on ENOMEM. */
 cJSON *ks_delete_object_locked(struct ks_server *s, struct ks_res *res, const struct ks_ver *v,
 			       const char *policy);
+/* The request body as JSON, or (allow_yaml) one YAML document; NULL with a
+ * message in err. */
+cJSON *ks_parse_body(const struct ks_req *r, int allow_yaml, char *err, size_t errn);
+/* A status condition {type, status: "True", times, reason, message}. */
+cJSON *ks_condition_true(const char *type, const char *reason, const char *msg, const char *now, int with_update);
 /* The resource entry holding a collection (any version). */
 struct ks_res *ks_res_of_coll(struct ks_server *s, struct ks_coll *c);
 

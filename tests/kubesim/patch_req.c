@@ -146,15 +146,7 @@ static void apply(struct ks_req *r, struct ks_res *res, struct ks_ver *v, cJSON 
 	cJSON *out = NULL, *conflicts = NULL;
 	struct kerr e;
 	kerr_clear(&e);
-	cJSON *seed = NULL;
-	if (!v) {
-		/* creating: apply onto an object that names itself */
-		seed = cJSON_CreateObject();
-		cJSON_AddStringToObject(seed, "apiVersion", av);
-		cJSON_AddStringToObject(seed, "kind", res->kind);
-	}
 	int rc = kssa_apply(v ? v->obj : NULL, applied, &req, &out, &conflicts, &e);
-	cJSON_Delete(seed);
 	if (rc == KAIRN_ECONFLICT) {
 		ks_resp_status_causes(o, 409, "Conflict", res, r->name, conflicts, e.msg);
 		return;
@@ -190,11 +182,10 @@ void ks_handle_patch(struct ks_req *r, struct ks_res *res, struct ks_resp *o)
 			       res->builtin ? ", application/strategic-merge-patch+json" : "");
 		return;
 	}
-	cJSON *patch = cJSON_ParseWithLength(r->body, r->body_len);
+	char err[1024];
+	cJSON *patch = ks_parse_body(r, t == P_APPLY, err, sizeof(err));
 	if (!patch) {
-		ks_resp_status(o, 400, "BadRequest", res, r->name,
-			       t == P_APPLY ? "error decoding YAML: apply patch body must be JSON (YAML apply bodies are not supported yet)"
-					    : "error decoding patch: invalid JSON");
+		ks_resp_status(o, 400, "BadRequest", res, r->name, "error decoding patch: %s", err);
 		return;
 	}
 	struct ks_ver *v = ks_coll_get(res->coll, r->ns ? r->ns : "", r->name);

@@ -217,12 +217,10 @@ static cJSON *decode_body(struct ks_req *r, struct ks_res *res, struct ks_resp *
 			       "application/json, application/yaml, application/vnd.kubernetes.protobuf");
 		return NULL;
 	}
-	const char *end = NULL;
-	cJSON *obj = cJSON_ParseWithLengthOpts(r->body, r->body_len, &end, 0);
+	char err[1024];
+	cJSON *obj = ks_parse_body(r, ct && !strncmp(ct, "application/yaml", 16), err, sizeof(err));
 	if (!obj) {
-		size_t off = end ? (size_t)(end - r->body) : 0;
-		ks_resp_status(o, 400, "BadRequest", res, r->name,
-			       "the object provided is unrecognized (json parse error at offset %zu)", off);
+		ks_resp_status(o, 400, "BadRequest", res, r->name, "the object provided is unrecognized (%s)", err);
 		return NULL;
 	}
 	if (!cJSON_IsObject(obj)) {

@@ -127,6 +127,10 @@ static int parse_term(const char *t, size_t n, int field, struct req *q, struct 
 	}
 	if (!rc && (!q->key || !*q->key))
 		rc = kerr_set(e, KAIRN_EINVAL, "unable to parse requirement: empty key in '%s'", s);
+	for (const char *k = q->key; !rc && k && *k; k++)
+		if (!((*k >= 'a' && *k <= 'z') || (*k >= 'A' && *k <= 'Z') || (*k >= '0' && *k <= '9') ||
+		      strchr("._/-", *k)))
+			rc = kerr_set(e, KAIRN_EINVAL, "unable to parse requirement: invalid key in '%s'", s);
 out:
 	free(s);
 	return rc;

@@ -320,3 +320,16 @@ int ks_store_reset(struct ks_server *s, struct kerr *e)
 	pthread_cond_broadcast(&s->changed);
 	return ks_store_seed(s, e);
 }
+
+void ks_wait_changed_locked(struct ks_server *s, int64_t ms)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += ms / 1000;
+	ts.tv_nsec += (ms % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	pthread_cond_timedwait(&s->changed, &s->mu, &ts);
+}

@@ -7,6 +7,8 @@
  * blocks on srv->changed (libmicrohttpd runs a thread per connection).
  */
 #include <errno.h>
+#include <microhttpd.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -28,6 +30,7 @@ struct wstate {
 	struct kbuf pending;
 	size_t off;
 	int ending;            /* end after pending drains */
+	int fd;                /* the client socket, to notice hang-ups; -1 unknown */
 };
 
 static void wstate_free(void *cls)
@@ -120,17 +123,13 @@ static void collect(struct wstate *w)
 	} while (n == EVENT_BATCH);
 }
 
-static void wait_until(struct ks_server *s, int64_t ms_from_now)
+/* 1 when the client closed its side (checked between events). */
+static int client_gone(const struct wstate *w)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += ms_from_now / 1000;
-	ts.tv_nsec += (ms_from_now % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
-	pthread_cond_timedwait(&s->changed, &s->mu, &ts);
+	if (w->fd < 0)
+		return 0;
+	struct pollfd p = { .fd = w->fd, .events = POLLRDHUP };
+	return poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR));
 }
 
 static ssize_t wread(void *cls, char *buf, size_t max)
@@ -150,7 +149,7 @@ static ssize_t wread(void *cls, char *buf, size_t max)
 			if (w->pending.len || w->ending)
 				break;
 			int64_t now = time_mono_ms();
-			if (w->deadline && now >= w->deadline) {
+			if ((w->deadline && now >= w->deadline) || client_gone(w)) {
 				w->ending = 1;
 				break;
 			}
@@ -161,7 +160,7 @@ static ssize_t wread(void *cls, char *buf, size_t max)
 			int64_t wait = BOOKMARK_EVERY_MS;
 			if (w->deadline && w->deadline - now < wait)
 				wait = w->deadline - now;
-			wait_until(s, wait);
+			ks_wait_changed_locked(s, wait);
 		}
 		pthread_mutex_unlock(&s->mu);
 	}
@@ -183,6 +182,8 @@ void ks_handle_watch(struct ks_req *r, struct ks_res *res, struct ks_resp *o)
 	if (!w)
 		goto oom;
 	w->s = r->s;
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	w->fd = ci ? ci->connect_fd : -1;
 	char av[300];
 	ks_api_version(res, av, sizeof(av));
 	w->group = strdup(res->group);

@@ -6,7 +6,8 @@
 #                                WORKDIR/data, bucket "kairn-test"; prints the
 #                                endpoint URL; pid in WORKDIR/pid
 #   s3rver.sh stop WORKDIR       stops the server started for WORKDIR
-# Credentials are s3rver's fixed S3RVER / S3RVER; it checks SigV4 signatures.
+# Credentials are s3rver's fixed S3RVER / S3RVER. s3rver checks only the access key id,
+# not the SigV4 signature: test_backup_sigv4 proves the signer against AWS's examples.
 set -euo pipefail
 
 DIR="${KAIRN_S3RVER_DIR:-$HOME/.cache/kairn-s3rver}"

@@ -576,6 +576,34 @@ static void test_batch_respects_concurrency_bound(void **state)
 	srv_stop(&s);
 }
 
+/* With one slot, each op starts as soon as the previous one ends: no idle
+ * poll in between (that bug made every request cost a 1 s poll timeout, so
+ * 30 requests took 30 s; the bound below is far from any normal run). */
+static void test_batch_with_one_slot_does_not_idle_between_requests(void **state)
+{
+	struct srv s;
+	struct kube_client_opts o = FAST;
+	struct kube_client *c;
+	struct kube_op ops[30];
+	int64_t t0;
+	struct kerr e;
+
+	(void)state;
+	o.concurrency = 1;
+	srv_start(&s, route_echo);
+	c = client_for(&s, &o, NULL);
+	memset(ops, 0, sizeof(ops));
+	for (int i = 0; i < 30; i++)
+		ops[i] = (struct kube_op){ .kind = KUBE_OP_GET, .res = &NS, .name = "x" };
+	t0 = time_mono_ms();
+	assert_int_equal(kube_run(c, ops, 30, &e), 0);
+	assert_true(time_mono_ms() - t0 < 25000);
+	assert_int_equal(s.max_inflight, 1);
+	kube_ops_clear(ops, 30);
+	kube_client_free(c);
+	srv_stop(&s);
+}
+
 struct thread_arg {
 	struct kube_client *c;
 	int failures;
@@ -788,7 +816,11 @@ static int count_runs(const char *dir)
 	return n;
 }
 
-static void exec_case(const char *api, const char *expiry, int want_runs)
+/* Runs three GETs with an exec plugin that prints plugin_api's credential
+ * while the kubeconfig asks for config_api; checks the outcome and how many
+ * times the plugin ran. */
+static void exec_case(const char *plugin_api, const char *config_api, const char *expiry,
+		      int want_rc, int want_runs)
 {
 	char dir[] = "/tmp/kairn-exec-XXXXXX", cmd[128], runs[160];
 	struct kube_exec_config x = { 0 };
@@ -799,8 +831,8 @@ static void exec_case(const char *api, const char *expiry, int want_runs)
 	struct kerr e;
 
 	assert_non_null(mkdtemp(dir));
-	write_plugin(dir, api, expiry, cmd, sizeof(cmd));
-	x.api_version = (char *)api;
+	write_plugin(dir, plugin_api, expiry, cmd, sizeof(cmd));
+	x.api_version = (char *)config_api;
 	x.command = cmd;
 	x.env = env;
 	srv_start(&s, route_echo);
@@ -810,8 +842,12 @@ static void exec_case(const char *api, const char *expiry, int want_runs)
 	for (int i = 0; i < 3; i++) {
 		cJSON *out = NULL;
 
-		assert_int_equal(kube_get(c, &NS, NULL, "x", &out, &e), 0);
+		assert_int_equal(kube_get(c, &NS, NULL, "x", &out, &e), want_rc);
 		cJSON_Delete(out);
+	}
+	if (want_rc) {
+		assert_non_null(strstr(e.msg, "printed apiVersion"));
+		assert_int_equal(s.calls, 0);
 	}
 	assert_int_equal(count_runs(dir), want_runs);
 	kube_client_free(c);
@@ -822,47 +858,27 @@ static void exec_case(const char *api, const char *expiry, int want_runs)
 	rmdir(dir);
 }
 
+#define V1 "client.authentication.k8s.io/v1"
+#define V1BETA1 "client.authentication.k8s.io/v1beta1"
+
 static void test_exec_plugin_token_cached_until_expiry(void **state)
 {
 	(void)state;
-	exec_case("client.authentication.k8s.io/v1", "2999-01-01T00:00:00Z", 1);
-	exec_case("client.authentication.k8s.io/v1beta1", "2999-01-01T00:00:00Z", 1);
+	exec_case(V1, V1, "2999-01-01T00:00:00Z", 0, 1);
+	exec_case(V1BETA1, V1BETA1, "2999-01-01T00:00:00Z", 0, 1);
 }
 
 static void test_exec_plugin_rerun_when_expired(void **state)
 {
 	(void)state;
-	exec_case("client.authentication.k8s.io/v1", "2001-01-01T00:00:00Z", 3);
+	exec_case(V1, V1, "2001-01-01T00:00:00Z", 0, 3);
 }
 
 static void test_exec_plugin_wrong_api_version_is_an_error(void **state)
 {
-	char dir[] = "/tmp/kairn-exec-XXXXXX", cmd[128], runs[160];
-	struct kube_exec_config x = { .api_version = "client.authentication.k8s.io/v1" };
-	char *env[] = { "PLUGIN_ENV=yes", NULL };
-	struct kube_config cfg = { .exec = &x };
-	struct srv s;
-	struct kube_client *c;
-	cJSON *out = NULL;
-	struct kerr e;
-
 	(void)state;
-	assert_non_null(mkdtemp(dir));
-	write_plugin(dir, "client.authentication.k8s.io/v1beta1", "2999-01-01T00:00:00Z", cmd,
-		     sizeof(cmd));
-	x.command = cmd;
-	x.env = env;
-	srv_start(&s, route_echo);
-	c = client_for(&s, &FAST, &cfg);
-	assert_int_equal(kube_get(c, &NS, NULL, "x", &out, &e), KAIRN_EPARSE);
-	assert_non_null(strstr(e.msg, "printed apiVersion"));
-	assert_int_equal(s.calls, 0);
-	kube_client_free(c);
-	srv_stop(&s);
-	snprintf(runs, sizeof(runs), "%s/runs", dir);
-	unlink(runs);
-	unlink(cmd);
-	rmdir(dir);
+	/* no credential is cached, so every request runs the plugin again */
+	exec_case(V1BETA1, V1, "2999-01-01T00:00:00Z", KAIRN_EPARSE, 3);
 }
 
 /* ---- watch --------------------------------------------------------------- */
@@ -1022,6 +1038,7 @@ int main(void)
 		cmocka_unit_test(test_final_error_names_request_and_attempts),
 		cmocka_unit_test(test_connection_refused_is_a_network_error),
 		cmocka_unit_test(test_batch_respects_concurrency_bound),
+		cmocka_unit_test(test_batch_with_one_slot_does_not_idle_between_requests),
 		cmocka_unit_test(test_client_is_shared_by_threads_within_bound),
 		cmocka_unit_test(test_qps_limiter_spaces_requests),
 		cmocka_unit_test(test_resolve_caches_and_refetches_on_miss),

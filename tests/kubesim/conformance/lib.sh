@@ -38,3 +38,17 @@ step() {
 }
 # curl against kubesim's test endpoints (no token needed there).
 ks_curl() { curl -sk "$KS_URL$@"; }
+# expect_out PATTERN cmd... : cmd must succeed and print PATTERN.
+expect_out() {
+	local pat=$1; shift
+	local out
+	out=$("$@" 2>&1) || { echo "failed: $out"; return 1; }
+	echo "$out" | grep -q -- "$pat" || { echo "missing '$pat' in: $out"; return 1; }
+}
+# expect_fail PATTERN cmd... : cmd must fail and print PATTERN.
+expect_fail() {
+	local pat=$1; shift
+	local out
+	if out=$("$@" 2>&1); then echo "unexpected success: $out"; return 1; fi
+	echo "$out" | grep -q -- "$pat" || { echo "missing '$pat' in: $out"; return 1; }
+}

@@ -13,18 +13,6 @@ GROUP=kw$ID.example.com
 M=$KS_DIR/m
 mkdir -p "$M"
 k() { "$KUBECTL" --kubeconfig "$KS_KUBECONFIG" --cache-dir "$KS_DIR/cache" "$@"; }
-expect_fail() { # expect_fail PATTERN cmd... : cmd must fail and print PATTERN
-	local pat=$1; shift
-	local out
-	if out=$("$@" 2>&1); then echo "unexpected success: $out"; return 1; fi
-	echo "$out" | grep -q -- "$pat" || { echo "missing '$pat' in: $out"; return 1; }
-}
-expect_out() { # expect_out PATTERN cmd...
-	local pat=$1; shift
-	local out
-	out=$("$@" 2>&1) || { echo "failed: $out"; return 1; }
-	echo "$out" | grep -q -- "$pat" || { echo "missing '$pat' in: $out"; return 1; }
-}
 rv_of() { k get "$@" -o jsonpath='{.metadata.resourceVersion}'; }
 same_rv() { # same_rv BEFORE cmd... : the command leaves the RV of $OBJ unchanged
 	local before=$1; shift
@@ -134,6 +122,7 @@ step "diff with changes exits 1" bash -c "'$KUBECTL' --kubeconfig '$KS_KUBECONFI
 step "server dry-run changes nothing" same_rv "$RV" k apply -f "$M/app2.yaml" --dry-run=server
 step "CSA apply configures" expect_out "configmap/cfg configured" k apply -f "$M/app2.yaml"
 step "strict validation rejects unknown fields" expect_fail 'unknown field "bogusField"' k apply -f "$M/bogus.yaml"
+step "warn validation passes with a warning" expect_out 'unknown field "bogusField"' k apply -f "$M/bogus.yaml" --validate=warn
 step "create existing is AlreadyExists" expect_fail "AlreadyExists" k create -f "$M/ns.yaml"
 step "SSA conflict on replicas" expect_fail "conflict" k apply --server-side -f "$M/ssa.yaml"
 step "SSA --force-conflicts" k apply --server-side --force-conflicts -f "$M/ssa.yaml"

@@ -1,0 +1,3 @@
+#!/bin/bash
+# The contract §11 workflow with kubectl 1.27 against kubesim (HTTPS + token).
+exec bash "$(dirname "$0")/conformance/workflow.sh" /usr/lib/google-cloud-sdk/bin/kubectl.1.27
