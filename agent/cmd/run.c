@@ -31,7 +31,8 @@
 const char cmd_run_usage[] =
 	"Usage: kairn run [source flags] [--interval 3m] [--listen :8080] [flags]\n"
 	"\n"
-	"Runs the agent: syncs on start, every interval and on each verified webhook push;\n"
+	"Runs the agent: syncs on start, every interval and on each verified webhook push\n"
+	"to the branch or tag a source follows;\n"
 	"watches every managed type and re-applies a drifted object within a second\n"
 	"(self-heal, with per-object backoff against a fighting writer); serves /healthz,\n"
 	"/readyz, /metrics and POST /webhook. SIGTERM finishes the current step, releases\n"

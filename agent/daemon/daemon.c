@@ -3,8 +3,9 @@
  * the caller's thread; the Lease is renewed by its own thread so that a long
  * sync (hooks may wait minutes) never lets it expire under us; the HTTP
  * server and self-heal have theirs. Shared state: the metrics registry
- * (locked), `ready` and `leader` (atomics); a webhook or a change of
- * leadership writes one byte to wake[1] and the main loop syncs every source.
+ * (locked), `synced`, `standby` and `leader` (atomics), and the pending
+ * triggers (trig_mu): a webhook records its ref, a change of leadership asks
+ * for every source, and either writes one byte to wake[1].
  */
 #include "daemon.h"
 #include "daemon/http.h"
@@ -33,6 +34,7 @@ struct source_state {
 	int64_t next_ms;    /* next sync due (monotonic) */
 	int64_t backoff_ms; /* after a failure */
 	char last_commit[41];
+	int synced_once;
 };
 
 struct daemon {
@@ -45,7 +47,12 @@ struct daemon {
 	struct kube_client_stats seen; /* kube stats already added to the counters */
 	struct daemon_http *http;
 	int wake[2];
-	int ready;          /* atomic: first successful sync done */
+	pthread_mutex_t trig_mu;  /* guards the pending triggers below */
+	char *trig_refs[DAEMON_MAX_PENDING_REFS]; /* pushed refs not yet handled */
+	size_t n_trig;
+	int trig_all;             /* sync every source (leadership, overflow) */
+	int synced;         /* atomic: sources that synced successfully at least once */
+	int standby;        /* atomic: a follower that read the Lease (it is someone else's) */
 	int leader;         /* atomic: written by the lease thread */
 	pthread_mutex_t lease_mu; /* lease thread's sleep */
 	pthread_cond_t lease_cv;
@@ -123,23 +130,56 @@ static void update_api_metrics(struct daemon *d)
 
 /* ---- HTTP callbacks (server thread) -------------------------------------- */
 
+/* Ready: every source synced once. A follower is ready as a standby once it
+ * has read the Lease, or a Deployment's rollout would wait forever for it. */
 static int is_ready(void *ctx)
 {
 	struct daemon *d = ctx;
 
-	return __atomic_load_n(&d->ready, __ATOMIC_ACQUIRE);
+	if (d->o->leader_elect && !__atomic_load_n(&d->leader, __ATOMIC_ACQUIRE))
+		return __atomic_load_n(&d->standby, __ATOMIC_ACQUIRE);
+	return (size_t)__atomic_load_n(&d->synced, __ATOMIC_ACQUIRE) == d->o->n_sources;
+}
+
+/* Records a trigger and wakes the main loop. ref NULL: every source. */
+static void trigger(struct daemon *d, const char *ref)
+{
+	char *copy = ref ? strdup(ref) : NULL;
+	ssize_t w;
+
+	pthread_mutex_lock(&d->trig_mu);
+	if (!copy || d->n_trig == DAEMON_MAX_PENDING_REFS) {
+		d->trig_all = 1;
+		free(copy);
+	} else {
+		d->trig_refs[d->n_trig++] = copy;
+	}
+	pthread_mutex_unlock(&d->trig_mu);
+	w = write(d->wake[1], "w", 1); /* non-blocking: a full pipe already means "wake up" */
+	(void)w;
 }
 
 static void on_push(const char *ref, void *ctx)
 {
 	struct daemon *d = ctx;
 	const char *lv[] = { "accepted", NULL };
-	ssize_t w;
 
-	(void)ref; /* every source refetches: cheap when its ref did not move */
 	metrics_add(d->webhooks, lv, 1);
-	w = write(d->wake[1], "w", 1); /* non-blocking: a full pipe already means "wake up" */
-	(void)w;
+	trigger(d, ref);
+}
+
+int daemon_push_matches(const struct daemon_source *s, const char *ref)
+{
+	const char *want = s->src.git.ref;
+
+	if (!s->src.git.url || !want || !*want || strcmp(want, "HEAD") == 0)
+		return 1; /* a directory, or the default branch: any push may concern it */
+	if (strncmp(want, "refs/", 5) == 0)
+		return strcmp(want, ref) == 0;
+	if ((strncmp(ref, "refs/heads/", 11) == 0 && strcmp(ref + 11, want) == 0) ||
+	    (strncmp(ref, "refs/tags/", 10) == 0 && strcmp(ref + 10, want) == 0))
+		return 1;
+	return 0; /* another branch or tag; a commit SHA never moves */
 }
 
 /* ---- leader election ----------------------------------------------------- */
@@ -199,19 +239,17 @@ static void lease_step(struct daemon *d)
 	else if (rc)
 		log_warn("leader election: %s", e.msg);
 	now_leader = !rc && act != LEASE_FOLLOW;
+	__atomic_store_n(&d->standby, !rc && act == LEASE_FOLLOW, __ATOMIC_RELEASE);
 	__atomic_store_n(&d->leader, now_leader, __ATOMIC_RELEASE);
 	metrics_set(d->leader_g, NULL, now_leader);
 	for (size_t i = 0; i < d->o->n_sources; i++)
 		if (d->st[i].heal)
 			selfheal_set_active(d->st[i].heal, now_leader);
 	if (now_leader != was) {
-		ssize_t w;
-
 		log_info("leader election: %s (Lease %s/%s, identity %s)",
 			 now_leader ? "became the leader" : "not the leader", d->o->lease.namespace,
 			 d->o->lease.name, d->o->lease.identity);
-		w = write(d->wake[1], "l", 1); /* a new leader syncs at once */
-		(void)w;
+		trigger(d, NULL); /* a new leader syncs at once */
 	}
 	cJSON_Delete(live);
 	cJSON_Delete(want);
@@ -321,7 +359,10 @@ static void record_success(struct daemon *d, struct source_state *s, const char 
 		metrics_set(d->last_commit, cur, 1);
 		snprintf(s->last_commit, sizeof(s->last_commit), "%s", commit);
 	}
-	__atomic_store_n(&d->ready, 1, __ATOMIC_RELEASE);
+	if (!s->synced_once) {
+		s->synced_once = 1;
+		__atomic_add_fetch(&d->synced, 1, __ATOMIC_RELEASE);
+	}
 }
 
 /* One sync of one source: load, plan, execute, hand the result to self-heal. */
@@ -425,8 +466,20 @@ static int wait_events(struct daemon *d, int64_t until)
 	if (p[1].revents & POLLIN) {
 		while (read(d->wake[0], drain, sizeof(drain)) > 0)
 			;
-		for (size_t i = 0; i < d->o->n_sources; i++)
-			d->st[i].next_ms = 0;
+		pthread_mutex_lock(&d->trig_mu);
+		for (size_t i = 0; i < d->o->n_sources; i++) {
+			int hit = d->trig_all;
+
+			for (size_t j = 0; j < d->n_trig && !hit; j++)
+				hit = daemon_push_matches(&d->o->sources[i], d->trig_refs[j]);
+			if (hit)
+				d->st[i].next_ms = 0;
+		}
+		for (size_t j = 0; j < d->n_trig; j++)
+			free(d->trig_refs[j]);
+		d->n_trig = 0;
+		d->trig_all = 0;
+		pthread_mutex_unlock(&d->trig_mu);
 	}
 	return 0;
 }
@@ -477,6 +530,7 @@ int daemon_run(struct kube_client *kc, const struct daemon_opts *o, struct kerr 
 	if (o->n_sources == 0)
 		return kerr_set(e, KAIRN_EINVAL, "no source to sync");
 	pthread_mutex_init(&d.lease_mu, NULL);
+	pthread_mutex_init(&d.trig_mu, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&d.lease_cv, &ca);
@@ -532,6 +586,9 @@ out:
 		lease_release(&d);
 	pthread_cond_destroy(&d.lease_cv);
 	pthread_mutex_destroy(&d.lease_mu);
+	for (size_t j = 0; j < d.n_trig; j++)
+		free(d.trig_refs[j]);
+	pthread_mutex_destroy(&d.trig_mu);
 	daemon_http_stop(d.http);
 	metrics_free(d.m);
 	if (d.wake[0] >= 0) {

@@ -2,7 +2,7 @@
  * daemon.h — `kairn run`: the long-running agent (DESIGN §6).
  *
  * One main loop owns the schedule: it syncs each source on start, on its
- * interval and when a verified webhook arrives; it renews the leader Lease
+ * interval and when a verified webhook push concerns it (daemon_push_matches); it renews the leader Lease
  * every duration/3 and syncs only while it holds it. Between syncs, each
  * source's self-heal (selfheal.h) corrects drift of single objects. The HTTP
  * server (http.h) answers /healthz, /readyz, /metrics and /webhook from its
@@ -49,5 +49,12 @@ struct daemon_opts {
 };
 
 int daemon_run(struct kube_client *kc, const struct daemon_opts *o, struct kerr *e);
+
+/* Does a push to ref ("refs/heads/main") concern source s? A directory
+ * source or one following the default branch: always; a branch or tag:
+ * when the ref names it; a commit SHA: never. More than
+ * DAEMON_MAX_PENDING_REFS pushes between two loop turns sync every source. */
+#define DAEMON_MAX_PENDING_REFS 16
+int daemon_push_matches(const struct daemon_source *s, const char *ref);
 
 #endif

@@ -1,7 +1,8 @@
 /*
  * http.h — kairn run's HTTP endpoints (libmicrohttpd):
  *   GET  /healthz  200 "ok" while the process serves at all
- *   GET  /readyz   200 once the first sync succeeded (ready callback), else 503
+ *   GET  /readyz   200 when the ready callback says so (kairn run: every source
+ *                  synced once, or a follower in standby), else 503
  *   GET  /metrics  the Prometheus registry
  *   POST /webhook  a verified Git push (webhook.h) triggers a sync
  * Everything else is 404; a wrong method 405. Bodies are capped

@@ -18,7 +18,9 @@
 
 struct heal_obj {
 	char *key;               /* group/kind/namespace/name */
-	cJSON *desired;
+	/* Compact JSON, parsed when needed: a tree costs ~4x the memory, and
+	 * an idle agent's footprint is mostly this set. */
+	char *desired;
 	struct kube_resource res;
 	int queued;
 	int64_t due_ms;          /* when the worker may correct it */
@@ -53,7 +55,7 @@ static void heal_obj_free(struct heal_obj *o)
 	if (!o)
 		return;
 	free(o->key);
-	cJSON_Delete(o->desired);
+	free(o->desired);
 	free(o);
 }
 
@@ -68,15 +70,17 @@ static char *obj_key(const struct kube_resource *r, const cJSON *obj)
 	return kbuf_steal(&k);
 }
 
-static int64_t backoff_ms(const struct selfheal *h, int streak)
+int64_t selfheal_backoff_delay(const struct selfheal_opts *o, int streak)
 {
-	int64_t d = h->o.backoff_base_ms;
+	int64_t base = o->backoff_base_ms > 0 ? o->backoff_base_ms : 1000;
+	int64_t max = o->backoff_max_ms > 0 ? o->backoff_max_ms : 300000;
+	int64_t d = base;
 
 	if (streak <= 0)
 		return 0;
-	for (int i = 1; i < streak && d < h->o.backoff_max_ms; i++)
+	for (int i = 1; i < streak && d < max; i++)
 		d *= 2;
-	return d < h->o.backoff_max_ms ? d : h->o.backoff_max_ms;
+	return d < max ? d : max;
 }
 
 /* Queues o for correction. Caller holds mu. */
@@ -90,7 +94,7 @@ static void mark_drift(struct selfheal *h, struct heal_obj *o, const char *why)
 		o->streak++;
 	else
 		o->streak = 0;
-	delay = backoff_ms(h, o->streak);
+	delay = selfheal_backoff_delay(&h->o, o->streak);
 	if (delay > 0) {
 		const char *lv[] = { h->source, NULL };
 
@@ -124,7 +128,8 @@ static void check_live(struct selfheal *h, struct heal_obj *o, const cJSON *live
 {
 	struct sync_diff_opts d = { .manager = KAIRN_FIELD_MANAGER };
 	struct sync_diff_result r = { 0 };
-	int rc = sync_diff(o->desired, live, &d, &r);
+	cJSON *want = cJSON_Parse(o->desired);
+	int rc = want ? sync_diff(want, live, &d, &r) : KAIRN_ENOMEM;
 
 	if (rc == 1) {
 		char first[256];
@@ -132,8 +137,11 @@ static void check_live(struct selfheal *h, struct heal_obj *o, const cJSON *live
 
 		snprintf(first, sizeof(first), "%.*s", (int)(n < 200 ? n : 200), r.paths.data ? r.paths.data : "");
 		mark_drift(h, o, first);
+	} else if (rc < 0) {
+		log_error("self-heal: cannot compare %s: out of memory", o->key);
 	}
 	sync_diff_result_free(&r);
+	cJSON_Delete(want);
 }
 
 static int same_type(const struct kube_resource *a, const struct kube_resource *b)
@@ -287,7 +295,7 @@ static void *worker_main(void *arg)
 		o = h->queue[i];
 		h->queue[i] = h->queue[--h->nq];
 		o->queued = 0;
-		copy = cJSON_Duplicate(o->desired, 1);
+		copy = cJSON_Parse(o->desired);
 		key = strdup(o->key);
 		res = o->res;
 		pthread_mutex_unlock(&h->mu);
@@ -420,7 +428,7 @@ int selfheal_update(struct selfheal *h, const struct sync_plan *p, struct kerr *
 			continue;
 		}
 		o = calloc(1, sizeof(*o));
-		if (!o || !(o->key = strdup(en->key)) || !(o->desired = cJSON_Duplicate(en->desired, 1)) ||
+		if (!o || !(o->key = strdup(en->key)) || !(o->desired = cJSON_PrintUnformatted(en->desired)) ||
 		    strmap_put(objs, en->key, o, NULL)) {
 			heal_obj_free(o);
 			rc = kerr_set(e, KAIRN_ENOMEM, "out of memory");

@@ -42,6 +42,11 @@ struct selfheal_opts {
 
 struct selfheal;
 
+/* The wait before the streak-th correction in a row of one object (0 for
+ * the first): base * 2^(streak-1), capped at max; zeroed opts take the
+ * defaults. Pure; exposed for tests and docs. */
+int64_t selfheal_backoff_delay(const struct selfheal_opts *o, int streak);
+
 int selfheal_new(struct kube_client *kc, const struct selfheal_opts *o, struct selfheal **out,
 		 struct kerr *e);
 /* Replaces the desired set with the plan's create/update/unchanged objects

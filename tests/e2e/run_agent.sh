@@ -35,10 +35,17 @@ sig=$(printf '%s' "$body" | openssl dgst -sha256 -hmac hook-secret | sed 's/^.*=
 code=$(curl -s -o /dev/null -w '%{http_code}' -X POST "$base/webhook" -H "X-Hub-Signature-256: sha256=$sig" -d "$body")
 [ "$code" = 202 ] || fail "valid webhook answered $code, want 202"
 wait_for 1 cm_is default cm3 v2 || fail "valid webhook did not sync within 1 s"
+# GitLab style: the token itself
+write_cms "$RUN_DIR/app" 3 v3
+code=$(curl -s -o /dev/null -w '%{http_code}' -X POST "$base/webhook" -H "X-Gitlab-Token: wrong" -d "$body")
+[ "$code" = 401 ] || fail "wrong GitLab token answered $code, want 401"
+code=$(curl -s -o /dev/null -w '%{http_code}' -X POST "$base/webhook" -H "X-Gitlab-Token: hook-secret" -d "$body")
+[ "$code" = 202 ] || fail "GitLab token answered $code, want 202"
+wait_for 1 cm_is default cm3 v3 || fail "GitLab webhook did not sync within 1 s"
 
 # metrics
 m=$(curl -sf "$base/metrics")
-grep -q '^kairn_syncs_total{source="demo",result="success"} 2' <<<"$m" || fail "syncs_total: $(grep syncs_total <<<"$m")"
+grep -q '^kairn_syncs_total{source="demo",result="success"} 3' <<<"$m" || fail "syncs_total: $(grep syncs_total <<<"$m")"
 grep -q '^kairn_drift_corrections_total{source="demo",kind="ConfigMap",result="applied"} [2-9]' <<<"$m" || fail "drift corrections not counted"
 grep -q '^kairn_kube_requests_total [1-9]' <<<"$m" || fail "API requests not counted"
 grep -q '^kairn_last_sync_success_timestamp_seconds{source="demo"} [1-9]' <<<"$m" || fail "last success time"

@@ -37,6 +37,10 @@ wait_for 2 cm_is default one a || fail "alpha (selfHeal on) not restored"
 sleep 1
 cm_is team-b two x || fail "beta has selfHeal off but was restored"
 
+# SIGTERM: exit 0 (and, in the sanitizer build, nothing leaked)
+kill -TERM "$RUN_PID_a"
+wait "$RUN_PID_a" || fail "exit code $? after SIGTERM"
+
 printf 'sources:\n  - name: bad\n    dir: /x\n    intervl: 1m\n' >"$RUN_DIR/bad.yaml"
 if "$KAIRN_BIN" --kubeconfig "$KUBESIM_KUBECONFIG" run --config "$RUN_DIR/bad.yaml" 2>"$RUN_DIR/bad.err"; then
 	fail "a bad config was accepted"

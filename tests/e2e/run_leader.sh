@@ -22,6 +22,8 @@ sleep 2.5
 [ "$(lease_holder)" = a ] || fail "Lease holder is '$(lease_holder)', want a"
 grep -q "became the leader" "$RUN_LOG_b" && fail "b became leader too"
 curl -sf "http://127.0.0.1:$RUN_PORT_b/healthz" >/dev/null || fail "follower b is not healthy"
+# a standby is ready (else a Deployment's rollout would wait for it forever)
+curl -sf "http://127.0.0.1:$RUN_PORT_b/readyz" >/dev/null || fail "follower b is not ready as a standby"
 grep -q '^kairn_leader 0' <(curl -sf "http://127.0.0.1:$RUN_PORT_b/metrics") || fail "b reports leader"
 grep -q '^kairn_syncs_total' <(curl -sf "http://127.0.0.1:$RUN_PORT_b/metrics") && fail "follower b synced"
 
