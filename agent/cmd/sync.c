@@ -185,7 +185,6 @@ static int run(int argc, char **argv, const struct kairn_globals *g, int diff_mo
 
 		cJSON_AddNumberToObject(api, "requests", (double)st.requests);
 		cJSON_AddNumberToObject(api, "retries", (double)st.retries);
-		cJSON_AddNumberToObject(api, "errors", (double)st.errors);
 		cJSON_AddStringToObject(r, "source", f.src.name);
 		cJSON_AddStringToObject(r, "commit", d->commit);
 		if (xrc)
@@ -197,8 +196,8 @@ static int run(int argc, char **argv, const struct kairn_globals *g, int diff_mo
 		if (sync_report_text(plan, &outcome, dry_run, verbose, &out) == 0)
 			fwrite(out.data, 1, out.len, stdout);
 		kbuf_free(&out);
-		printf("API: %llu requests, %llu retried, %llu failed\n", (unsigned long long)st.requests,
-		       (unsigned long long)st.retries, (unsigned long long)st.errors);
+		printf("API: %llu requests, %llu retried\n", (unsigned long long)st.requests,
+		       (unsigned long long)st.retries);
 	}
 	if (xrc)
 		fprintf(stderr, "kairn %s: %s\n", cmd, e.msg);

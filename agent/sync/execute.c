@@ -18,6 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define APPLY_CHUNK 512
+
 static int is_desired(const struct sync_entry *en)
 {
 	return en->desired != NULL;
@@ -125,22 +127,28 @@ static int apply_group(struct kube_client *kc, struct sync_entry *en, size_t n, 
 		ops[nops].dry_run = dry_run;
 		idx[nops++] = i;
 	}
-	if (nops)
-		kube_run(kc, ops, nops, e);
-	for (size_t k = 0; k < nops; k++) {
-		struct sync_entry *x = &en[idx[k]];
+	/* In chunks, so the stored objects the server answers with are freed
+	 * as we go rather than all held at once (memory at 10,000 objects). */
+	for (size_t k0 = 0; k0 < nops; k0 += APPLY_CHUNK) {
+		size_t m = nops - k0 < APPLY_CHUNK ? nops - k0 : APPLY_CHUNK;
 
-		if (ops[k].rc) {
-			set_error(x, &ops[k].err);
-			failed++;
-			log_error("apply %s %s%s%s (%s): %s", x->kind, x->ns ? x->ns : "", x->ns ? "/" : "",
-				  x->name, x->origin, ops[k].err.msg);
-		} else {
-			x->done = 1;
-			log_debug("applied %s %s%s%s", x->kind, x->ns ? x->ns : "", x->ns ? "/" : "", x->name);
+		kube_run(kc, ops + k0, m, e);
+		for (size_t k = k0; k < k0 + m; k++) {
+			struct sync_entry *x = &en[idx[k]];
+
+			if (ops[k].rc) {
+				set_error(x, &ops[k].err);
+				failed++;
+				log_error("apply %s %s%s%s (%s): %s", x->kind, x->ns ? x->ns : "",
+					  x->ns ? "/" : "", x->name, x->origin, ops[k].err.msg);
+			} else {
+				x->done = 1;
+				log_debug("applied %s %s%s%s", x->kind, x->ns ? x->ns : "", x->ns ? "/" : "",
+					  x->name);
+			}
 		}
+		kube_ops_clear(ops + k0, m);
 	}
-	kube_ops_clear(ops, nops);
 	free(ops);
 	free(idx);
 	if (failed)

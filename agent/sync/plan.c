@@ -29,6 +29,7 @@ struct builder {
 	size_t cap;
 	struct strmap *by_key;     /* key -> entry index + 1 */
 	struct strmap *crd_kinds;  /* "group/Kind" -> "Namespaced"/"Cluster" scope string */
+	struct strmap *hpa;        /* keys of workloads an HPA scales */
 	struct kbuf errs;
 	int nerr;
 	int oom;
@@ -173,16 +174,34 @@ static void add_hook(struct builder *b, const struct sync_input *in, const struc
 	p->n_hooks++;
 }
 
-/* Builds the object kairn applies: namespace set, source label added. */
+/* Builds the object kairn applies: namespace set, source label added. Only
+ * metadata is copied; every other top-level field is a cJSON reference to
+ * the input (inputs outlive the plan), which halves the memory of a large
+ * sync. Whoever must change such a field duplicates the object first (see
+ * ignore_paths_for). */
 static cJSON *desired_copy(struct builder *b, const cJSON *obj, const char *ns)
 {
-	cJSON *c = cJSON_Duplicate(obj, 1), *meta, *labels;
+	cJSON *c = cJSON_CreateObject(), *meta = NULL, *labels;
+	const cJSON *f;
 
 	if (!c) {
 		b->oom = 1;
 		return NULL;
 	}
-	meta = jsonx_get(c, "metadata");
+	cJSON_ArrayForEach(f, obj) {
+		int bad;
+
+		if (strcmp(f->string, "metadata") == 0) {
+			meta = cJSON_Duplicate(f, 1);
+			bad = !meta || !cJSON_AddItemToObject(c, "metadata", meta);
+		} else {
+			bad = !cJSON_AddItemReferenceToObject(c, f->string, (cJSON *)f);
+		}
+		if (bad) {
+			b->oom = 1;
+			return c;
+		}
+	}
 	if (ns)
 		jsonx_set(meta, "namespace", cJSON_CreateString(ns));
 	else
@@ -336,6 +355,15 @@ static int ignore_paths_for(struct sync_entry *en, int hpa_owned, char ***paths,
 			return KAIRN_ENOMEM;
 		(*paths)[++count] = NULL;
 	}
+	if (count > 0) {
+		/* desired shares fields with the input: make it its own first */
+		cJSON *own = cJSON_Duplicate(en->desired, 1);
+
+		if (!own)
+			return KAIRN_ENOMEM;
+		cJSON_Delete(en->desired);
+		en->desired = own;
+	}
 	for (int i = 0; i < count; i++)
 		jsonx_pointer_remove(en->desired, (*paths)[i]);
 	*n = count;
@@ -446,6 +474,12 @@ static int add_prune_candidates(struct builder *b, struct kerr *e)
 	return b->oom ? kerr_set(e, KAIRN_ENOMEM, "out of memory") : 0;
 }
 
+static int classify_desired(struct builder *b, struct sync_entry *en, int hpa_owned, struct kerr *e);
+
+/* Number of LISTs run at once: their pages are all held until the batch
+ * ends, so this bounds memory with many resource types and namespaces. */
+#define LIST_BATCH 4
+
 struct list_slot {
 	const struct kube_resource *res;
 	const char *ns;
@@ -495,34 +529,53 @@ static int read_live(struct builder *b, struct kerr *e)
 		ops[i].res = slots[i].res;
 		ops[i].namespace = slots[i].ns;
 	}
-	if (nslots && (rc = kube_run(b->kc, ops, nslots, e))) {
-		kerr_prefix(e, "reading live state");
-		goto out;
-	}
-	for (size_t i = 0; i < nslots; i++) {
-		cJSON *items = cJSON_GetObjectItemCaseSensitive(ops[i].result, "items");
-		cJSON *item = items ? items->child : NULL, *next;
+	for (size_t s0 = 0; s0 < nslots; s0 += LIST_BATCH) {
+		size_t m = nslots - s0 < LIST_BATCH ? nslots - s0 : LIST_BATCH;
 
-		for (; item; item = next) {
-			const char *api = jsonx_str(item, "apiVersion"), *kind = jsonx_str(item, "kind");
-			const char *ns = jsonx_str(item, "metadata.namespace");
-			const char *name = jsonx_str(item, "metadata.name");
-			char gbuf[256], *key;
-			size_t idx;
-
-			next = item->next;
-			if (!api || !kind || !name)
-				continue;
-			key = make_key(group_of(api, gbuf, sizeof(gbuf)), kind, ns, name);
-			if (!key) {
-				rc = kerr_set(e, KAIRN_ENOMEM, "out of memory");
-				goto out;
-			}
-			idx = (size_t)strmap_get(b->by_key, key);
-			free(key);
-			if (idx && !b->p->entries[idx - 1].live)
-				b->p->entries[idx - 1].live = cJSON_DetachItemViaPointer(items, item);
+		if ((rc = kube_run(b->kc, ops + s0, m, e))) {
+			kerr_prefix(e, "reading live state");
+			goto out;
 		}
+		for (size_t i = s0; i < s0 + m; i++) {
+			cJSON *items = cJSON_GetObjectItemCaseSensitive(ops[i].result, "items");
+			cJSON *item = items ? items->child : NULL, *next;
+
+			for (; item; item = next) {
+				const char *api = jsonx_str(item, "apiVersion"), *kind = jsonx_str(item, "kind");
+				const char *ns = jsonx_str(item, "metadata.namespace");
+				const char *name = jsonx_str(item, "metadata.name");
+				struct sync_entry *en;
+				char gbuf[256], *key;
+				size_t idx;
+
+				next = item->next;
+				if (!api || !kind || !name)
+					continue;
+				key = make_key(group_of(api, gbuf, sizeof(gbuf)), kind, ns, name);
+				if (!key) {
+					rc = kerr_set(e, KAIRN_ENOMEM, "out of memory");
+					goto out;
+				}
+				idx = (size_t)strmap_get(b->by_key, key);
+				free(key);
+				if (!idx || b->p->entries[idx - 1].live)
+					continue;
+				en = &b->p->entries[idx - 1];
+				en->live = cJSON_DetachItemViaPointer(items, item);
+				if (en->action == SYNC_PRUNE)
+					continue;
+				/* Decide now and drop what is no longer needed, so live
+				 * state is never all in memory at once. */
+				if ((rc = classify_desired(b, en, strmap_get(b->hpa, en->key) != NULL, e)))
+					goto out;
+				en->classified = 1;
+				if (en->action == SYNC_UNCHANGED) {
+					cJSON_Delete(en->live);
+					en->live = NULL;
+				}
+			}
+		}
+		kube_ops_clear(ops + s0, m);
 	}
 out:
 	if (ops) {
@@ -576,14 +629,10 @@ static int classify_desired(struct builder *b, struct sync_entry *en, int hpa_ow
 
 static int classify(struct builder *b, struct kerr *e)
 {
-	struct strmap *targets = strmap_new();
+	struct strmap *targets = b->hpa;
 	size_t n_desired = 0, n_prune = 0;
 	int rc = 0;
 
-	if (!targets || hpa_targets(b, targets)) {
-		strmap_free(targets);
-		return kerr_set(e, KAIRN_ENOMEM, "out of memory");
-	}
 	for (size_t i = 0; i < b->p->n; i++) {
 		struct sync_entry *en = &b->p->entries[i];
 
@@ -609,11 +658,12 @@ static int classify(struct builder *b, struct kerr *e)
 			continue;
 		}
 		n_desired++;
+		if (en->classified)
+			continue;
 		rc = classify_desired(b, en, strmap_get(targets, en->key) != NULL, e);
 		if (rc)
 			break;
 	}
-	strmap_free(targets);
 	if (rc)
 		return rc;
 	if (n_prune && prune_guard_set(n_desired, b->p->prev.n, n_prune, &b->o->prune_limits, e)) {
@@ -693,6 +743,10 @@ int sync_plan_build(struct kube_client *kc, const struct sync_input *in, size_t 
 		goto out;
 	if (!b.nerr && !b.oom && (rc = add_prune_candidates(&b, e)))
 		goto out;
+	if (!b.nerr && !b.oom && (!(b.hpa = strmap_new()) || hpa_targets(&b, b.hpa))) {
+		rc = kerr_set(e, KAIRN_ENOMEM, "out of memory");
+		goto out;
+	}
 	if (!b.nerr && !b.oom && (rc = read_live(&b, e)))
 		goto out;
 	if (!b.nerr && !b.oom && (rc = classify(&b, e)))
@@ -715,6 +769,7 @@ out:
 	sync_plan_free(b.p);
 	strmap_free(b.by_key);
 	strmap_free(b.crd_kinds);
+	strmap_free(b.hpa);
 	kbuf_free(&b.errs);
 	return rc;
 }

@@ -36,7 +36,7 @@
 
 /* One desired object as the manifest loader produced it. */
 struct sync_input {
-	const cJSON *obj;   /* borrowed */
+	const cJSON *obj;   /* borrowed; must outlive the plan (desired shares it) */
 	const char *file;   /* for messages */
 	int line;
 };
@@ -73,11 +73,13 @@ struct sync_entry {
 	int res_pending;   /* kind defined by a CRD this sync creates */
 	enum sync_action action;
 	char *reason;      /* skip/prune reason or a note; may be NULL */
-	cJSON *desired;    /* what is applied (label added, ignored paths removed) */
+	cJSON *desired;    /* what is applied (label added, ignored paths removed);
+			    * may reference the input's fields: never modify in place */
 	cJSON *live;       /* as listed; NULL when absent */
 	struct sync_diff_result diff;
 	struct sync_order_key order;
 	int inventory_keep; /* a prune candidate not pruned now that must stay listed */
+	int classified;    /* action decided while reading live state */
 	/* execution */
 	int done;          /* the write happened (or was not needed) */
 	char *error;       /* why it failed */

@@ -76,12 +76,12 @@ measure() {
 	shift
 	kubesim_curl /kubesim/counters -X DELETE >/dev/null
 	set +e
-	/usr/bin/time -f "%e %M" -o "$W/time" $("$@") >"$W/out" 2>"$W/err"
+	/usr/bin/time -f "%e %M %U %S" -o "$W/time" $("$@") >"$W/out" 2>"$W/err"
 	rc=$?
 	set -e
 	read -r req wr < <(counters)
-	read -r secs rss < <(tail -n1 "$W/time")
-	printf "%-34s %9.2f s %8s req %8s writes %7.1f MB%s\n" "$label" "$secs" "$req" "$wr" \
+	read -r secs rss usr sys < <(tail -n1 "$W/time")
+	printf "%-36s %7.2f s (cpu %6.2f s) %6s req %6s writes %6.1f MB%s\n" "$label" "$secs" "$(echo "$usr + $sys" | bc -l)" "$req" "$wr" \
 		"$(echo "$rss / 1024" | bc -l)" "$([ $rc = 0 ] || echo "  (exit $rc: $(tail -n1 "$W/err"))")"
 }
 
