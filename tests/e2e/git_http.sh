@@ -7,8 +7,8 @@ source "$KAIRN_SOURCE_DIR/tests/lib/git_servers.sh"
 
 TOKEN="tok-$RANDOM$RANDOM"
 make_origin "$T/srv/app"
-start_http_backend "$T/srv" '*' "$TOKEN"
-URL="http://127.0.0.1:$HTTP_PORT/app.git"
+start_http_backend "$T/srv" x-access-token "$TOKEN"
+URL="http://127.0.0.1:$HTTP_PORT/git/app.git"
 printf '%s\n' "$TOKEN" > "$T/token"
 echo "not-the-token" > "$T/wrong"
 
@@ -34,7 +34,7 @@ pass "token never printed nor stored"
 # Basic user/password against a server that checks the user too.
 kill "${GIT_SERVER_PIDS[-1]}"; wait "${GIT_SERVER_PIDS[-1]}" 2>/dev/null || true
 start_http_backend "$T/srv" alice "pw-$TOKEN"
-URL="http://127.0.0.1:$HTTP_PORT/app.git"
+URL="http://127.0.0.1:$HTTP_PORT/git/app.git"
 printf 'pw-%s' "$TOKEN" > "$T/pw"
 kairn_fetch "$T/out" "$T/err" --repo "$URL" --username alice --password-file "$T/pw" --cache-dir "$T/cache"
 expect_ok "basic user/password"

@@ -12,8 +12,8 @@ make_tls other "IP:127.0.0.1"
 make_tls named "DNS:git.example.com"
 printf '%s\n' "$TOKEN" > "$T/token"
 echo "wrong" > "$T/wrong"
-start_http_backend "$T/srv" '*' "$TOKEN" --tls-cert "$T/good.pem" --tls-key "$T/good.key"
-URL="https://127.0.0.1:$HTTP_PORT/app.git"
+start_http_backend "$T/srv" x-access-token "$TOKEN" --tls-cert "$T/good.pem" --tls-key "$T/good.key"
+URL="https://127.0.0.1:$HTTP_PORT/git/app.git"
 AUTH=(--token-file "$T/token" --cache-dir "$T/cache" --timeout 30)
 
 kairn_fetch "$T/out" "$T/err" --repo "$URL" --ref main "${AUTH[@]}"
@@ -35,7 +35,7 @@ expect_ok "fetch after push over https"
 grep -q "replicas: 4" "$(path_of)/app.yaml" || fail "checkout not updated"
 
 kill "${GIT_SERVER_PIDS[-1]}"; wait "${GIT_SERVER_PIDS[-1]}" 2>/dev/null || true
-start_http_backend "$T/srv" '*' "$TOKEN" --tls-cert "$T/named.pem" --tls-key "$T/named.key"
-URL="https://127.0.0.1:$HTTP_PORT/app.git"
+start_http_backend "$T/srv" x-access-token "$TOKEN" --tls-cert "$T/named.pem" --tls-key "$T/named.key"
+URL="https://127.0.0.1:$HTTP_PORT/git/app.git"
 kairn_fetch "$T/out" "$T/err" --repo "$URL" --ref main --ca-file "$T/named-ca.pem" "${AUTH[@]}"
 expect_fail "certificate for another host name" "TLS certificate of 127.0.0.1 does not name that host"

@@ -105,17 +105,84 @@ start_git_daemon() {
   wait_port "$GIT_DAEMON_PORT" "$T/git-daemon.log"
 }
 
-# start_http_backend ROOT USER PASSWORD [TLS flags...]: git http-backend
-# behind Basic auth; sets HTTP_PORT.
+# require_lighttpd: exits 77 (ctest skip) with a message when Debian's
+# lighttpd (with mod_cgi, mod_auth, mod_authn_file) is not installed;
+# `tests/tools/install-deps.sh --test` (run by tests/run-tests.sh, so CI)
+# installs it. With TLS wanted ($1 = tls) mod_openssl is required too.
+LIGHTTPD=${LIGHTTPD:-/usr/sbin/lighttpd}
+LIGHTTPD_MODS=${LIGHTTPD_MODS:-/usr/lib/lighttpd}
+require_lighttpd() {
+  local m mods=(mod_cgi mod_auth mod_authn_file)
+  [ "${1:-}" = tls ] && mods+=(mod_openssl)
+  if [ ! -x "$LIGHTTPD" ]; then
+    echo "SKIP: $LIGHTTPD not installed (run tests/tools/install-deps.sh --test)" >&2
+    exit 77
+  fi
+  for m in "${mods[@]}"; do
+    if [ ! -f "$LIGHTTPD_MODS/$m.so" ]; then
+      echo "SKIP: lighttpd module $LIGHTTPD_MODS/$m.so missing (run tests/tools/install-deps.sh --test)" >&2
+      exit 77
+    fi
+  done
+}
+
+# start_http_backend ROOT USER PASSWORD [--tls-cert PEM --tls-key PEM]:
+# Debian's lighttpd on a free 127.0.0.1 port, running as the current user,
+# serving `git http-backend` as a CGI under /git/ behind Basic auth (mod_auth
+# + mod_authn_file, one USER:PASSWORD line; kairn sends a token as the
+# password of user "x-access-token"). Config, logs and the user file live in
+# $T; git_servers_cleanup stops it. Sets HTTP_PORT; the repository ROOT/x.git
+# is at http(s)://127.0.0.1:$HTTP_PORT/git/x.git.
 start_http_backend() {
-  local bin="$KAIRN_BUILD_DIR/tests/lib/git_http_server"
-  [ -x "$bin" ] || fail "missing $bin (build the tests)"
-  rm -f "$T/http.port"
-  "$bin" --root "$1" --user "$2" --password "$3" --port-file "$T/http.port" "${@:4}" 2>"$T/http.log" &
+  local root=$1 user=$2 password=$3 cert="" key="" n
+  shift 3
+  while [ $# -gt 0 ]; do
+    case "$1" in
+      --tls-cert) cert=$2; shift 2 ;;
+      --tls-key) key=$2; shift 2 ;;
+      *) fail "start_http_backend: unknown option $1" ;;
+    esac
+  done
+  require_lighttpd ${cert:+tls}
+  local backend
+  backend="$(git --exec-path)/git-http-backend"
+  [ -x "$backend" ] || fail "git http-backend not found at $backend"
+  n=$(( ${HTTP_SERVER_SEQ:-0} + 1 )); HTTP_SERVER_SEQ=$n
+  local dir="$T/lighttpd-$n"
+  mkdir -p "$dir/www"
+  HTTP_PORT=$(free_port)
+  printf '%s:%s\n' "$user" "$password" > "$dir/users"
+  chmod 600 "$dir/users"
+  cat > "$dir/lighttpd.conf" <<CONF
+server.modules = ( "mod_alias", "mod_setenv", "mod_auth", "mod_authn_file", "mod_cgi" )
+server.module-path = "$LIGHTTPD_MODS"
+server.document-root = "$dir/www"
+server.bind = "127.0.0.1"
+server.port = $HTTP_PORT
+server.errorlog = "$dir/error.log"
+server.upload-dirs = ( "$dir" )
+alias.url = ( "/git/" => "$backend/" )
+\$HTTP["url"] =~ "^/git/" {
+  cgi.assign = ( "" => "" )
+  setenv.set-environment = ( "GIT_PROJECT_ROOT" => "$root", "GIT_HTTP_EXPORT_ALL" => "1" )
+}
+auth.backend = "plain"
+auth.backend.plain.userfile = "$dir/users"
+auth.require = ( "/" => ( "method" => "basic", "realm" => "git", "require" => "valid-user" ) )
+CONF
+  if [ -n "$cert" ]; then
+    cat >> "$dir/lighttpd.conf" <<CONF
+server.modules += ( "mod_openssl" )
+ssl.engine = "enable"
+ssl.pemfile = "$cert"
+ssl.privkey = "$key"
+CONF
+  fi
+  "$LIGHTTPD" -tt -f "$dir/lighttpd.conf" >"$dir/check.log" 2>&1 ||
+    fail "lighttpd rejects its config: $(cat "$dir/check.log")"
+  "$LIGHTTPD" -D -f "$dir/lighttpd.conf" >"$dir/stderr.log" 2>&1 &
   GIT_SERVER_PIDS+=($!)
-  for _ in $(seq 1 100); do [ -s "$T/http.port" ] && break; sleep 0.1; done
-  HTTP_PORT=$(cat "$T/http.port" 2>/dev/null) || fail "http server did not start: $(cat "$T/http.log")"
-  wait_port "$HTTP_PORT" "$T/http.log"
+  wait_port "$HTTP_PORT" "$dir/stderr.log"
 }
 
 # start_sshd: sshd -D on a free port with its own ed25519 host key, letting
