@@ -24,7 +24,7 @@ const char cmd_source_usage[] =
 	"Usage: kairn source fetch --repo URL [--cache-dir DIR] [flags]\n"
 	"\n"
 	"Fetches URL into DIR (one cache per URL), resolves the ref and checks its\n"
-	"commit out. Prints the commit, its summary and time, and the directory to\n"
+	"commit out. Prints the commit, its summary, author and time, and the directory to\n"
 	"load manifests from.\n"
 	"\n"
 	"Flags:\n"
@@ -54,6 +54,7 @@ static void print_revision(const struct git_revision *r, const struct kairn_glob
 
 		cJSON_AddStringToObject(o, "commit", r->sha);
 		cJSON_AddStringToObject(o, "summary", r->summary);
+		cJSON_AddStringToObject(o, "author", r->author);
 		cJSON_AddStringToObject(o, "time", ts);
 		cJSON_AddStringToObject(o, "path", r->worktree_path);
 		cJSON_AddBoolToObject(o, "fetched", r->fetched);
@@ -63,8 +64,8 @@ static void print_revision(const struct git_revision *r, const struct kairn_glob
 		cJSON_Delete(o);
 		return;
 	}
-	printf("commit   %s\nsummary  %s\ntime     %s\npath     %s\n", r->sha, r->summary, ts,
-	       r->worktree_path);
+	printf("commit   %s\nsummary  %s\nauthor   %s\ntime     %s\npath     %s\n", r->sha,
+	       r->summary, r->author, ts, r->worktree_path);
 }
 
 int cmd_source(int argc, char **argv, const struct kairn_globals *g)

@@ -219,6 +219,7 @@ void git_revision_free(struct git_revision *rev)
 	if (!rev)
 		return;
 	free(rev->summary);
+	free(rev->author);
 	free(rev->checkout_root);
 	free(rev->worktree_path);
 	memset(rev, 0, sizeof(*rev));
@@ -404,16 +405,19 @@ static int describe(struct git_source *s, git_commit *commit, const char *sha,
 		    struct git_revision *rev, struct kerr *e)
 {
 	const char *summary = git_commit_summary(commit);
+	const git_signature *who = git_commit_author(commit);
 	git_tree *tree = NULL;
 	git_tree_entry *ent = NULL;
 	struct kbuf b = { 0 };
 	int rc = 0;
 
 	memcpy(rev->sha, sha, sizeof(rev->sha));
-	rev->time = (int64_t)git_commit_author(commit)->when.time;
+	rev->time = (int64_t)who->when.time;
 	if (kbuf_printf(&b, "%s/checkouts/%s", s->dir, sha) || !(rev->checkout_root = kbuf_steal(&b)) ||
 	    kbuf_printf(&b, "%s%s%s", rev->checkout_root, *s->path ? "/" : "", s->path) ||
-	    !(rev->worktree_path = kbuf_steal(&b)) || !(rev->summary = strdup(summary ? summary : ""))) {
+	    !(rev->worktree_path = kbuf_steal(&b)) || !(rev->summary = strdup(summary ? summary : "")) ||
+	    kbuf_printf(&b, "%s <%s>", who->name ? who->name : "", who->email ? who->email : "") ||
+	    !(rev->author = kbuf_steal(&b))) {
 		rc = kerr_set(e, KAIRN_ENOMEM, "out of memory");
 		goto out;
 	}

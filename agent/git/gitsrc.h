@@ -95,6 +95,7 @@ struct git_source_opts {
 struct git_revision {
 	char sha[41];        /* full commit id, lowercase hex */
 	char *summary;       /* first line of the commit message */
+	char *author;        /* "Name <email>" of the commit's author */
 	int64_t time;        /* author time, seconds since the epoch (UTC) */
 	char *checkout_root; /* <cache>/checkouts/<sha>: the whole tree */
 	char *worktree_path; /* checkout_root + "/" + opts.path: load manifests here */
