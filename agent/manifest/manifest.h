@@ -7,11 +7,15 @@
  * directory, a directory's files where its name sorts), documents in file
  * order. Skipped: names starting with '.'
  * (files and directories: .git, .github, .gitignore), every other extension
- * (scripts, READMEs), subdirectories unless opts->recursive. Refused: a
- * kustomization.yaml/.yml/Kustomization file (kairn does not run kustomize;
- * applying its inputs raw would be wrong), a symlink that leaves the
- * directory. Empty documents are skipped; a "kind: ...List" with "items" is
- * expanded into its items.
+ * (scripts, READMEs), subdirectories unless opts->recursive, and whatever
+ * the root's .kairnignore excludes (gitignore-style, see ignore.h).
+ * Kustomize: a directory (the root, or a subdirectory when recursive) with a
+ * kustomization.yaml/.yml/Kustomization file is one unit: it is rendered by
+ * `kubectl kustomize DIR` (KAIRN_KUBECTL overrides the binary; a clear error
+ * when there is none) and its files are not loaded one by one. Its objects'
+ * file is DIR/kustomization.yaml and their lines are lines of the rendered
+ * stream. Refused: a symlink that leaves the directory. Empty documents are
+ * skipped; a "kind: ...List" with "items" is expanded into its items.
  *
  * Validation (client side, what the API server would reject anyway or what
  * kubectl's decoder refuses): apiVersion and kind are non-empty strings;
