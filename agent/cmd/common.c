@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 int cli_kube_connect(const struct kairn_globals *g, struct kube_client **out, struct kerr *e)
 {
@@ -201,8 +202,14 @@ int source_flags_finish(struct source_flags *f, const struct kairn_globals *g,
 	if (f->src.git.url && !f->src.git.cache_dir) {
 		struct kbuf b = { 0 };
 
+		const char *xdg = getenv("XDG_CACHE_HOME"), *k8s = getenv("KUBERNETES_SERVICE_HOST");
+
 		if (env_cache && *env_cache)
 			kbuf_puts(&b, env_cache);
+		else if (k8s && *k8s && access("/var/run/secrets/kubernetes.io/serviceaccount/token", F_OK) == 0)
+			kbuf_puts(&b, "/var/lib/kairn"); /* in a cluster: the pod's volume */
+		else if (xdg && *xdg == '/')
+			kbuf_printf(&b, "%s/kairn", xdg);
 		else if (home && *home)
 			kbuf_printf(&b, "%s/.cache/kairn", home);
 		else

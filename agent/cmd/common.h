@@ -35,7 +35,8 @@ void cli_print_json(cJSON *v);
 	"      --recurse                  also load subdirectories\n" \
 	"      --source NAME              source name: label kairn.dev/source and inventory\n" \
 	"                                 (default: the repository or directory name)\n" \
-	"      --cache-dir DIR            Git cache (default $KAIRN_CACHE_DIR or ~/.cache/kairn)\n" \
+	"      --cache-dir DIR            Git cache (default $KAIRN_CACHE_DIR, in a cluster\n" \
+	"                                 /var/lib/kairn, else $XDG_CACHE_HOME/kairn or ~/.cache/kairn)\n" \
 	"      --username NAME            HTTPS user (default x-access-token) or SSH login\n" \
 	"      --token-file F             HTTPS token (also $KAIRN_GIT_TOKEN)\n" \
 	"      --password-file F          HTTPS password (also $KAIRN_GIT_PASSWORD)\n" \
