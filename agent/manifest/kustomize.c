@@ -144,6 +144,13 @@ int manifest_kustomize(const char *dir, char **out, size_t *out_len, struct kerr
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 	pid = -1;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 127 && er.len == 0) {
+		/* the exec failed in the child (seen where spawn cannot report it) */
+		rc = kerr_set(e, KAIRN_ENOTFOUND,
+			      "%s: has a kustomization file; kairn renders it with `kubectl kustomize`, "
+			      "but %s cannot be run (install kubectl or set KAIRN_KUBECTL)", dir, kubectl);
+		goto out;
+	}
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 		rc = kerr_set(e, KAIRN_EINVAL, "%s: kubectl kustomize failed (%s %d): %s", dir,
 			      WIFEXITED(status) ? "exit" : "signal",
