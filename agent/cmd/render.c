@@ -40,15 +40,27 @@ const char cmd_render_usage[] =
 	"--ssh-passphrase-file, --known-hosts, --insecure-ignore-host-key, --ca-file,\n"
 	"--git-timeout (see kairn sync --help).\n";
 
+/* Object by object, so that memory does not grow with the output. */
 static int print_set(const struct kobj_set *set, int json)
 {
 	struct kbuf out = { 0 };
-	int rc = manifest_print_set(set, json, &out);
+	int rc = 0;
 
+	for (size_t i = 0; i < kobj_set_count(set) && rc == 0; i++) {
+		const struct kobj *k = kobj_set_at(set, i);
+
+		kbuf_reset(&out);
+		if (!json && i > 0 && kbuf_puts(&out, "---\n"))
+			rc = KAIRN_ENOMEM;
+		if (rc == 0)
+			rc = json ? manifest_print_json(k->obj, &out) : manifest_print_yaml(k->obj, &out);
+		if (rc == 0 && out.len && fwrite(out.data, 1, out.len, stdout) != out.len)
+			rc = KAIRN_EIO;
+	}
+	if (rc == 0 && fflush(stdout) != 0)
+		rc = KAIRN_EIO;
 	if (rc)
-		fprintf(stderr, "kairn render: out of memory\n");
-	else if (out.len)
-		fwrite(out.data, 1, out.len, stdout);
+		fprintf(stderr, "kairn render: %s\n", rc == KAIRN_EIO ? "cannot write the output" : "out of memory");
 	kbuf_free(&out);
 	return rc ? KAIRN_EXIT_ERROR : KAIRN_EXIT_OK;
 }
