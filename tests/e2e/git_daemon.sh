@@ -3,7 +3,7 @@
 # clone, branch/tag/full and short SHA resolution, a pushed commit is picked
 # up by the next fetch with the cache reused, a force-pushed (rewritten)
 # branch is followed and leaves a sound cache, a branch deleted upstream is
-# gone, a bad ref and a missing repository fail clearly.
+# gone, a bad ref, a missing repository and a closed port fail clearly.
 source "$KAIRN_SOURCE_DIR/tests/lib/git_servers.sh"
 
 make_origin "$T/srv/app"
@@ -79,3 +79,8 @@ expect_fail "bad ref" "ref 'v9' not found in $URL"
 
 kairn_fetch "$T/out" "$T/err" --repo "git://127.0.0.1:$GIT_DAEMON_PORT/absent.git" --cache-dir "$T/cache"
 expect_fail "missing repository" "fetch git://127.0.0.1:$GIT_DAEMON_PORT/absent.git"
+
+# Nothing listening: refused at once, with the host in the message.
+DEAD=$(free_port)
+kairn_fetch "$T/out" "$T/err" --repo "git://127.0.0.1:$DEAD/app.git" --cache-dir "$T/cache" --timeout 10
+expect_fail "host unreachable" "fetch git://127.0.0.1:$DEAD/app.git: failed to connect to 127.0.0.1: Connection refused"
