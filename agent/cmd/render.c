@@ -30,7 +30,7 @@ const char cmd_render_usage[] =
 	"also -o text) or one indented JSON object after another (-o json).\n"
 	"Namespaced objects without a namespace get -n NAMESPACE (default\n"
 	"\"default\"), as kubectl gives them the context's namespace.\n"
-	"Every error of every file is printed as FILE:LINE: FIELD: WHAT; then the\n"
+	"Every error of every file is printed as FILE:LINE:COLUMN: FIELD: WHAT; then the\n"
 	"command exits 1 and prints no objects.\n"
 	"\n"
 	"  -R, --recursive, --recurse\n"

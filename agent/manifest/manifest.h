@@ -37,7 +37,7 @@
 #include "util/err.h"
 #include "util/kobj.h"
 
-/* Every problem found, each "file:line: field: what". Owned by the caller
+/* Every problem found, each "file:line:column: field: what". Owned by the caller
  * (manifest_diag_free). */
 struct manifest_diag {
 	char **errors;

@@ -35,8 +35,8 @@ rc=$?
 set -e
 [ "$rc" = 1 ] || fail "bad input exit code $rc, want 1"
 [ ! -s "$tmp/stdout" ] || fail "objects printed despite errors"
-grep -q "a.yaml:4: metadata.name: expected a string" "$tmp/stderr" || fail "no a.yaml:4 error: $(cat "$tmp/stderr")"
-grep -q "b.yaml:6: metadata.annotations.x: expected a string, got a boolean" "$tmp/stderr" || fail "no b.yaml:6 error"
+grep -q "a.yaml:4:3: metadata.name: expected a string" "$tmp/stderr" || fail "no a.yaml:4 error: $(cat "$tmp/stderr")"
+grep -q "b.yaml:6:5: metadata.annotations.x: expected a string, got a boolean" "$tmp/stderr" || fail "no b.yaml:6 error"
 grep -q "c.yaml:2:1:" "$tmp/stderr" || fail "no c.yaml syntax error: $(cat "$tmp/stderr")"
 grep -q "3 errors" "$tmp/stderr" || fail "error count missing"
 

@@ -358,13 +358,13 @@ static void test_all_errors_of_a_directory_are_reported(void **state)
 	assert_int_equal(l.rc, KAIRN_EINVAL);
 	assert_null(l.set);
 	assert_error(&l, "1-syntax.yaml:3:1:", "flow sequence");
-	assert_error(&l, "2-fields.yaml:4: metadata.name", "expected a string, got a number");
-	assert_error(&l, "2-fields.yaml:6: apiVersion", "required");
-	assert_error(&l, "2-fields.yaml:10: kind", "required");
-	assert_error(&l, "4-labels.yaml:7: metadata.labels.enabled", "got a boolean");
-	assert_error(&l, "4-labels.yaml:8: metadata.labels.bad value", "invalid key");
-	assert_error(&l, "4-labels.yaml:9: metadata.labels.long", "invalid label value");
-	assert_error(&l, "4-labels.yaml:11: metadata.annotations.note", "got a number");
+	assert_error(&l, "2-fields.yaml:4:3: metadata.name", "expected a string, got a number");
+	assert_error(&l, "2-fields.yaml:6:1: apiVersion", "required");
+	assert_error(&l, "2-fields.yaml:10:1: kind", "required");
+	assert_error(&l, "4-labels.yaml:7:5: metadata.labels.enabled", "got a boolean");
+	assert_error(&l, "4-labels.yaml:8:5: metadata.labels.bad value", "invalid key");
+	assert_error(&l, "4-labels.yaml:9:5: metadata.labels.long", "invalid label value");
+	assert_error(&l, "4-labels.yaml:11:5: metadata.annotations.note", "got a number");
 	assert_int_equal(l.diag.nerrors, 8);
 	assert_non_null(strstr(l.e.msg, "8 errors in"));
 	loaded_free(&l);
@@ -405,11 +405,11 @@ static void test_names_follow_the_rule_of_their_kind(void **state)
 			 0);
 	load(&l, 0);
 	assert_int_equal(l.rc, KAIRN_EINVAL);
-	assert_error(&l, "bad.yaml:3: metadata.name", "DNS-1123 label");
-	assert_error(&l, "bad.yaml:7: metadata.name", "DNS-1123 subdomain");
-	assert_error(&l, "bad.yaml:11: metadata.namespace", "\"Bad\"");
-	assert_error(&l, "bad.yaml:15: metadata.name", "must not be empty");
-	assert_error(&l, "bad.yaml:17: apiVersion", "a/b/c");
+	assert_error(&l, "bad.yaml:3:12: metadata.name", "DNS-1123 label");
+	assert_error(&l, "bad.yaml:7:12: metadata.name", "DNS-1123 subdomain");
+	assert_error(&l, "bad.yaml:11:21: metadata.namespace", "\"Bad\"");
+	assert_error(&l, "bad.yaml:15:12: metadata.name", "must not be empty");
+	assert_error(&l, "bad.yaml:17:1: apiVersion", "a/b/c");
 	assert_int_equal(l.diag.nerrors, 5);
 	loaded_free(&l);
 }
@@ -424,8 +424,8 @@ static void test_metadata_must_be_a_mapping(void **state)
 						    "---\n- just\n- a list\n"),
 			 0);
 	load(&l, 0);
-	assert_error(&l, "m.yaml:3: metadata", "expected a mapping, got a list");
-	assert_error(&l, "m.yaml:5: (document)", "must be a mapping");
+	assert_error(&l, "m.yaml:3:1: metadata", "expected a mapping, got a list");
+	assert_error(&l, "m.yaml:5:1: (document)", "must be a mapping");
 	loaded_free(&l);
 }
 
