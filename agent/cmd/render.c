@@ -138,6 +138,8 @@ int cmd_render(int argc, char **argv, const struct kairn_globals *g)
 	kerr_clear(&e);
 	rc = f.src.git.url ? fetch(&f, &src, &rev, &e) : 0;
 	path = f.src.git.url ? rev.worktree_path : f.src.dir;
+	if (f.src.git.url) /* name files by their path in the repository */
+		opts.display_dir = f.src.git.path ? f.src.git.path : "";
 	if (rc == 0)
 		rc = manifest_load_dir(path, &opts, &set, &e);
 	if (rc == 0 && !raw)

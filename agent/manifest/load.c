@@ -394,7 +394,26 @@ int manifest_load_dir(const char *dir, const struct manifest_opts *opts, struct 
 			diag_error(diag, "%s", fe.msg);
 			continue;
 		}
-		rc = manifest_load_buf(files.p[i], buf, len, set, diag);
+		if (opts->display_dir) {
+			/* files.p[i] is dir + "/" + relative (or dir itself) */
+			const char *rel = files.p[i] + strlen(dir);
+			struct kbuf shown = { 0 };
+
+			while (*rel == '/')
+				rel++;
+			if (!*rel)
+				rel = base_name(files.p[i]);
+			if (*opts->display_dir ? kbuf_printf(&shown, "%s/%s", opts->display_dir, rel)
+					       : kbuf_puts(&shown, rel)) {
+				free(buf);
+				rc = kerr_set(e, KAIRN_ENOMEM, "out of memory");
+				goto out;
+			}
+			rc = manifest_load_buf(shown.data, buf, len, set, diag);
+			kbuf_free(&shown);
+		} else {
+			rc = manifest_load_buf(files.p[i], buf, len, set, diag);
+		}
 		free(buf);
 		if (rc < 0) {
 			rc = kerr_set(e, rc, "%s: out of memory", files.p[i]);

@@ -49,6 +49,10 @@ struct manifest_diag {
 
 struct manifest_opts {
 	int recursive;               /* descend into subdirectories */
+	/* optional: files are named display_dir + "/" + their path relative
+	 * to dir ("" = the relative path alone) in messages and kobj->file,
+	 * e.g. a Git checkout's files by their path in the repository */
+	const char *display_dir;
 	struct manifest_diag *diag;  /* optional: receives every error and warning;
 				      * without it warnings are logged */
 };

@@ -40,3 +40,16 @@ kairn_fetch "$T/out" "$T/err" --repo "$URL" --username alice --password-file "$T
 expect_ok "basic user/password"
 kairn_fetch "$T/out" "$T/err" --repo "$URL" --username bob --password-file "$T/pw" --cache-dir "$T/cache"
 expect_fail "basic wrong user" "authentication failed (401"
+
+# kairn render from the same server: the commit is named, errors name files
+# by their path in the repository (deploy/app.yaml is not a manifest).
+set +e
+"$KAIRN_BIN" render --repo "$URL" --username alice --password-file "$T/pw" --path deploy \
+  --cache-dir "$T/cache" >"$T/out" 2>"$T/err"
+rc=$?
+set -e
+[ "$rc" = 1 ] || fail "render of a non-manifest: exit $rc: $(cat "$T/err")"
+grep -q "^kairn render: commit $(git -C "$T/srv/app" rev-parse main) replicas: 5 (kairn-test <t@example.com>)" "$T/err" ||
+  fail "render does not name the commit: $(cat "$T/err")"
+grep -q "^error: deploy/app.yaml:1:1: apiVersion: required" "$T/err" || fail "render error not repository-relative: $(cat "$T/err")"
+pass "render --repo over http names the commit and repository paths"
