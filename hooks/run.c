@@ -58,6 +58,8 @@ static struct hook_outcome *report_add(struct hook_report *rep)
 
 void hook_report_free(struct hook_report *rep)
 {
+	for (size_t i = 0; i < rep->n; i++)
+		cJSON_Delete(rep->runs[i].conditions);
 	free(rep->runs);
 	memset(rep, 0, sizeof(*rep));
 }
@@ -129,22 +131,32 @@ static int run_one(struct kube_client *kc, struct hook_item *h, enum hook_phase 
 
 		rc = kube_get(kc, &res, ns, name, &live, e);
 		if (rc == KAIRN_ENOTFOUND) {
-			snprintf(out->why, sizeof(out->why), "deleted while running");
+			out->state = HOOK_FAILED;
+			snprintf(out->why, sizeof(out->why), "deleted by someone else while running");
 			rc = 0;
 			break;
 		}
 		if (rc)
 			goto out;
 		out->state = hook_state_of(live, out->why, sizeof(out->why));
+		if (out->state == HOOK_RUNNING && time_mono_ms() >= deadline) {
+			char limit[32];
+
+			hook_format_duration(h->spec.timeout_ms, limit, sizeof(limit));
+			out->state = HOOK_FAILED;
+			snprintf(out->why, sizeof(out->why),
+				 "timed out: not finished after %s (kairn.dev/hook-timeout: %s; default 10m)",
+				 limit, limit);
+		}
+		if (out->state == HOOK_FAILED) {
+			const cJSON *conds = jsonx_get(live, "status.conditions");
+
+			hook_status_summary(live, out->status, sizeof(out->status));
+			out->conditions = conds ? cJSON_Duplicate(conds, 1) : NULL;
+		}
 		cJSON_Delete(live);
 		if (out->state != HOOK_RUNNING)
 			break;
-		if (time_mono_ms() >= deadline) {
-			out->state = HOOK_FAILED;
-			snprintf(out->why, sizeof(out->why), "timed out after %llds (kairn.dev/hook-timeout)",
-				 (long long)(h->spec.timeout_ms / 1000));
-			break;
-		}
 		time_sleep_ms(poll);
 	}
 	if ((out->state == HOOK_SUCCEEDED && (h->spec.delete_policy & HOOK_DELETE_ON_SUCCESS)) ||
@@ -161,6 +173,25 @@ out:
 		snprintf(out->why, sizeof(out->why), "%.500s", e->msg);
 	cJSON_Delete(obj);
 	return rc;
+}
+
+int hooks_plan_phase(struct hook_item *hooks, size_t n, enum hook_phase phase,
+		     struct hook_report *rep, struct kerr *e)
+{
+	hooks_sort(hooks, n);
+	for (size_t i = 0; i < n; i++) {
+		struct hook_outcome *out;
+
+		if (!(hooks[i].spec.phases & (unsigned)phase))
+			continue;
+		if (!(out = report_add(rep)))
+			return kerr_set(e, KAIRN_ENOMEM, "out of memory");
+		out->hook = &hooks[i];
+		out->phase = phase;
+		out->state = HOOK_RUNNING;
+		out->planned = 1;
+	}
+	return 0;
 }
 
 int hooks_run_phase(struct kube_client *kc, struct hook_item *hooks, size_t n,
@@ -186,11 +217,15 @@ int hooks_run_phase(struct kube_client *kc, struct hook_item *hooks, size_t n,
 			 jsonx_str(h->obj, "metadata.name"),
 			 out->state == HOOK_SUCCEEDED ? "succeeded" : "failed",
 			 (double)out->duration_ms / 1000, out->why[0] ? ": " : "", out->why);
-		if (out->state != HOOK_SUCCEEDED)
-			return kerr_set(e, KAIRN_EHOOK, "%s hook %s %s/%s (%s) failed: %s",
-					hook_phase_name(phase), jsonx_str(h->obj, "kind"),
-					jsonx_str(h->obj, "metadata.namespace") ? jsonx_str(h->obj, "metadata.namespace") : "",
-					jsonx_str(h->obj, "metadata.name"), h->origin ? h->origin : "", out->why);
+		if (out->state != HOOK_SUCCEEDED) {
+			const char *hns = jsonx_str(h->obj, "metadata.namespace");
+
+			return kerr_set(e, KAIRN_EHOOK, "%s hook %s %s%s%s (%s) failed: %s%s%s",
+					hook_phase_name(phase), jsonx_str(h->obj, "kind"), hns ? hns : "",
+					hns ? "/" : "", jsonx_str(h->obj, "metadata.name"),
+					h->origin ? h->origin : "", out->why, out->status[0] ? "; " : "",
+					out->status);
+		}
 	}
 	return 0;
 }

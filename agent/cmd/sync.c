@@ -15,14 +15,20 @@
 #include <string.h>
 
 const char cmd_sync_usage[] =
-	"Usage: kairn sync --once [source flags] [--dry-run] [-v] [-o json]\n"
+	"Usage: kairn sync --once [source flags] [--dry-run] [--run-hooks WHEN] [-v] [-o json]\n"
 	"\n"
 	"Makes the cluster equal to the source once: applies what differs by server-side\n"
 	"apply (field manager kairn), prunes what was removed since the last sync, runs\n"
 	"hooks. A sync that changes nothing writes nothing.\n"
 	"\n"
+	"Hooks (kairn.dev/hook, argocd.argoproj.io/hook, helm.sh/hook; docs/annotations.md)\n"
+	"run in phases: pre-sync, apply, sync, prune, post-sync; sync-fail when the sync\n"
+	"fails. Each hook is reported with its duration and result, a failed Job with its\n"
+	"conditions. A failed pre-sync hook stops the sync before any other write (exit 4).\n"
+	"\n"
 	"      --once        sync once and exit (the only mode of this command; `kairn run` loops)\n"
-	"      --dry-run     send every write with dryRun=All: the server validates, nothing changes\n"
+	"      --dry-run     send every write with dryRun=All: the server validates, nothing changes;\n"
+	"                    lists the hooks that would run without creating them\n"
 	"  -v, --verbose     list unchanged objects too\n"
 	"\n" SOURCE_FLAGS_HELP
 	"\nExit codes: 0 synced, 1 error, 2 usage, 4 a hook failed, 5 prune refused by a guard.\n";

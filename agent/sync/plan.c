@@ -235,8 +235,8 @@ static void add_desired(struct builder *b, const struct sync_input *in)
 		add_error(b, "%s: apiVersion, kind and metadata.name are required", origin);
 		return;
 	}
-	if (hook_spec_of(in->obj, &spec, &e)) {
-		add_error(b, "%s: %s", origin, e.msg);
+	if (hook_spec_at(in->obj, in->file, in->line, &spec, &e)) {
+		add_error(b, "%s", e.msg);
 		return;
 	}
 	if (spec.phases) {
