@@ -157,6 +157,9 @@ int hook_spec_at(const cJSON *obj, const char *file, int line, struct hook_spec 
 	const char *name = jsonx_str(obj, "metadata.name");
 	int rc = hook_spec_of(obj, spec, e);
 
+	if (!name)
+		name = jsonx_str(obj, "metadata.generateName");
+
 	if (rc)
 		kerr_prefix(e, "%s:%d: %s %s%s%s", file && *file ? file : "?", line, kind ? kind : "object",
 			    ns ? ns : "", ns ? "/" : "", name ? name : "?");

@@ -10,6 +10,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* metadata.name, or generateName for hooks named by the server. */
+static const char *name_of(const struct hook_item *h)
+{
+	const char *n = jsonx_str(h->obj, "metadata.name");
+
+	if (!n)
+		n = jsonx_str(h->obj, "metadata.generateName");
+	return n ? n : "";
+}
+
 static int hook_cmp(const void *pa, const void *pb)
 {
 	const struct hook_item *a = pa, *b = pb;
@@ -25,7 +35,7 @@ static int hook_cmp(const void *pa, const void *pb)
 		   jsonx_str(b->obj, "metadata.namespace") ? jsonx_str(b->obj, "metadata.namespace") : "");
 	if (c)
 		return c;
-	return strcmp(jsonx_str(a->obj, "metadata.name"), jsonx_str(b->obj, "metadata.name"));
+	return strcmp(name_of(a), name_of(b));
 }
 
 void hooks_sort(struct hook_item *hooks, size_t n)
@@ -108,11 +118,13 @@ static int run_one(struct kube_client *kc, struct hook_item *h, enum hook_phase 
 	out->hook = h;
 	out->phase = phase;
 	out->state = HOOK_FAILED;
+	snprintf(out->name, sizeof(out->name), "%s", name_of(h));
 	if ((rc = kube_resolve(kc, api, kind, &res, e)))
 		goto out;
 	if (!res.namespaced)
 		ns = NULL;
-	if ((h->spec.delete_policy & HOOK_DELETE_BEFORE_CREATION) &&
+	/* A generateName hook gets a fresh name each run: nothing to delete first. */
+	if (name && (h->spec.delete_policy & HOOK_DELETE_BEFORE_CREATION) &&
 	    (rc = delete_and_wait(kc, &res, ns, name, o->delete_wait_ms > 0 ? o->delete_wait_ms : 60000,
 				  poll, e)))
 		goto out;
@@ -123,8 +135,23 @@ static int run_one(struct kube_client *kc, struct hook_item *h, enum hook_phase 
 		goto out;
 	}
 	log_info("hook %s: %s %s%s%s starting", hook_phase_name(phase), kind, ns ? ns : "", ns ? "/" : "",
-		 name);
-	if ((rc = kube_apply(kc, &res, ns, obj, &w, NULL, e)))
+		 name ? name : out->name);
+	if (name) {
+		rc = kube_apply(kc, &res, ns, obj, &w, NULL, e);
+	} else {
+		cJSON *made = NULL;
+
+		rc = kube_create(kc, &res, ns, obj, &w, &made, e);
+		if (!rc)
+			snprintf(out->name, sizeof(out->name), "%s",
+				 jsonx_str(made, "metadata.name") ? jsonx_str(made, "metadata.name") : "");
+		cJSON_Delete(made);
+		name = out->name;
+		if (!rc && !*name)
+			rc = kerr_set(e, KAIRN_EAPI, "the server created %s %s* without a name", kind,
+				      jsonx_str(h->obj, "metadata.generateName"));
+	}
+	if (rc)
 		goto out;
 	for (;;) {
 		cJSON *live = NULL;
@@ -190,6 +217,7 @@ int hooks_plan_phase(struct hook_item *hooks, size_t n, enum hook_phase phase,
 		out->phase = phase;
 		out->state = HOOK_RUNNING;
 		out->planned = 1;
+		snprintf(out->name, sizeof(out->name), "%s", name_of(&hooks[i]));
 	}
 	return 0;
 }
@@ -211,10 +239,9 @@ int hooks_run_phase(struct kube_client *kc, struct hook_item *hooks, size_t n,
 			return kerr_set(e, KAIRN_ENOMEM, "out of memory");
 		rc = run_one(kc, h, phase, o, out, e);
 		if (rc)
-			return kerr_prefix(e, "%s hook %s (%s)", hook_phase_name(phase),
-					   jsonx_str(h->obj, "metadata.name"), h->origin ? h->origin : "");
-		log_info("hook %s: %s %s in %.1fs%s%s", hook_phase_name(phase),
-			 jsonx_str(h->obj, "metadata.name"),
+			return kerr_prefix(e, "%s hook %s (%s)", hook_phase_name(phase), out->name,
+					   h->origin ? h->origin : "");
+		log_info("hook %s: %s %s in %.1fs%s%s", hook_phase_name(phase), out->name,
 			 out->state == HOOK_SUCCEEDED ? "succeeded" : "failed",
 			 (double)out->duration_ms / 1000, out->why[0] ? ": " : "", out->why);
 		if (out->state != HOOK_SUCCEEDED) {
@@ -222,7 +249,7 @@ int hooks_run_phase(struct kube_client *kc, struct hook_item *hooks, size_t n,
 
 			return kerr_set(e, KAIRN_EHOOK, "%s hook %s %s%s%s (%s) failed: %s%s%s",
 					hook_phase_name(phase), jsonx_str(h->obj, "kind"), hns ? hns : "",
-					hns ? "/" : "", jsonx_str(h->obj, "metadata.name"),
+					hns ? "/" : "", out->name,
 					h->origin ? h->origin : "", out->why, out->status[0] ? "; " : "",
 					out->status);
 		}

@@ -22,7 +22,9 @@
 #include "kube/kube.h"
 
 struct hook_item {
-	cJSON *obj;             /* borrowed: the hook's manifest (namespace filled in) */
+	cJSON *obj;             /* borrowed: the hook's manifest (namespace filled in);
+				 * metadata.generateName instead of a name: created by POST
+				 * under a fresh name each run, as Argo CD hooks often are */
 	struct hook_spec spec;
 	const char *origin;     /* "file:line", for messages */
 };
@@ -32,6 +34,7 @@ struct hook_outcome {
 	enum hook_phase phase;
 	enum hook_state state;
 	int planned;            /* dry run: would run, was not created */
+	char name[254];         /* the object's name (as created, for generateName hooks) */
 	char why[512];          /* failure reason */
 	char status[256];       /* on failure: where it stood (hook_status_summary) */
 	cJSON *conditions;      /* on failure: the object's status.conditions (owned) */

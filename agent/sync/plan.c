@@ -231,7 +231,7 @@ static void add_desired(struct builder *b, const struct sync_input *in)
 	char *key;
 
 	snprintf(origin, sizeof(origin), "%s:%d", in->file ? in->file : "?", in->line);
-	if (!api || !kind || !name) {
+	if (!api || !kind || (!name && !jsonx_str(in->obj, "metadata.generateName"))) {
 		add_error(b, "%s: apiVersion, kind and metadata.name are required", origin);
 		return;
 	}
@@ -244,6 +244,11 @@ static void add_desired(struct builder *b, const struct sync_input *in)
 				   HOOK_PHASE_SYNC_FAIL))
 			add_hook(b, in, &spec, origin);
 		return; /* Skip and unsupported Helm hooks are never applied */
+	}
+	if (!name) {
+		add_error(b, "%s: %s %s*: metadata.generateName is for hooks only; kairn applies objects by "
+			  "name", origin, kind, jsonx_str(in->obj, "metadata.generateName"));
+		return;
 	}
 	group = group_of(api, gbuf, sizeof(gbuf));
 	if (kube_resolve(b->kc, api, kind, &res, &e) == 0) {

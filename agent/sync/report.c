@@ -35,7 +35,7 @@ static int hook_text(struct kbuf *out, const struct hook_outcome *h)
 	const char *ns = jsonx_str(obj, "metadata.namespace");
 	int rc = kbuf_printf(out, "hook      %s %s %s%s%s %s", hook_phase_name(h->phase),
 			     jsonx_str(obj, "kind"), ns ? ns : "", ns ? "/" : "",
-			     jsonx_str(obj, "metadata.name"), hook_state_text(h, 0));
+			     h->name, hook_state_text(h, 0));
 
 	if (h->planned)
 		rc |= kbuf_printf(out, " (weight %d, %s)\n", h->hook->spec.weight,
@@ -169,7 +169,7 @@ cJSON *sync_report_json(const struct sync_plan *p, const struct sync_outcome *o,
 		cJSON_AddStringToObject(j, "kind", jsonx_str(h->hook->obj, "kind"));
 		if (jsonx_str(h->hook->obj, "metadata.namespace"))
 			cJSON_AddStringToObject(j, "namespace", jsonx_str(h->hook->obj, "metadata.namespace"));
-		cJSON_AddStringToObject(j, "name", jsonx_str(h->hook->obj, "metadata.name"));
+		cJSON_AddStringToObject(j, "name", h->name);
 		cJSON_AddStringToObject(j, "state", hook_state_text(h, 1));
 		cJSON_AddNumberToObject(j, "weight", h->hook->spec.weight);
 		if (h->hook->origin)

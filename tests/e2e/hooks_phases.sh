@@ -139,6 +139,20 @@ expect_rc 1 "bad hook annotation"
 grep -q 'hooks-bad.yaml:3: Job hk/bad: metadata.annotations\["kairn.dev/hook-weight"\]: "heavy" is not an integer' "$T/err" ||
 	fail "bad annotation error: $(cat "$T/err")"
 [ "$(state_rv)" = "$mark" ] || fail "a bad hook annotation still wrote"
+# generateName is for hooks only (kairn applies everything else by name).
+cat >"$REPO/hooks-bad.yaml" <<'EOF'
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  generateName: cfg-
+  namespace: hk
+EOF
+repo_commit "generateName on a plain object"
+kairn_sync
+expect_rc 1 "generateName on a plain object"
+grep -q 'hooks-bad.yaml:1: ConfigMap cfg-\*: metadata.generateName is for hooks only' "$T/err" ||
+	fail "generateName error: $(cat "$T/err")"
+[ "$(state_rv)" = "$mark" ] || fail "a generateName object still wrote"
 kairn_sync --run-hooks=sometimes
 expect_rc 2 "bad --run-hooks value"
 grep -q 'run-hooks' "$T/err" || fail "usage error: $(cat "$T/err")"
