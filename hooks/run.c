@@ -129,6 +129,8 @@ static int run_one(struct kube_client *kc, struct hook_item *h, enum hook_phase 
 				  poll, e)))
 		goto out;
 	obj = cJSON_Duplicate(h->obj, 1);
+	if (obj && !res.namespaced) /* the plan gave every hook the default namespace */
+		cJSON_DeleteItemFromObjectCaseSensitive(jsonx_get(obj, "metadata"), "namespace");
 	labels = obj ? jsonx_ensure_obj(obj, "metadata.labels") : NULL;
 	if (!labels || (o->source && jsonx_set(labels, "kairn.dev/source", cJSON_CreateString(o->source)))) {
 		rc = kerr_set(e, KAIRN_ENOMEM, "out of memory");

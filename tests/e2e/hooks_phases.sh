@@ -127,6 +127,32 @@ kairn_sync --dry-run --run-hooks=never
 expect_rc 0 "--dry-run --run-hooks=never"
 if grep -q '^hook ' "$T/out"; then fail "hooks listed with --run-hooks=never"; fi
 
+# An applied object that becomes a hook leaves the inventory and is never
+# pruned (--run-hooks=never, so no hook run recreates it).
+cat >"$REPO/converted.yaml" <<'EOF'
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: converted
+  namespace: hk
+EOF
+repo_commit "converted: a plain object"
+kairn_sync
+expect_rc 0 "sync with converted"
+kctl get cm -n kairn-system kairn-inventory-phases -o jsonpath='{.data.objects}' | grep -q '/ConfigMap/hk/converted' ||
+	fail "converted not in the inventory"
+uid=$(kctl get cm -n hk converted -o jsonpath='{.metadata.uid}')
+sed -i 's/^  namespace: hk$/  namespace: hk\n  annotations:\n    kairn.dev\/hook: post-sync/' "$REPO/converted.yaml"
+grep -q 'kairn.dev/hook: post-sync' "$REPO/converted.yaml" || fail "annotation not added"
+sed -i 's/v: "3"/v: "4"/' "$REPO/app.yaml"
+repo_commit "converted: a hook now"
+kairn_sync --run-hooks=never
+expect_rc 0 "sync with converted as a hook"
+[ "$(kctl get cm -n hk converted -o jsonpath='{.metadata.uid}')" = "$uid" ] || fail "an object that became a hook was pruned"
+if kctl get cm -n kairn-system kairn-inventory-phases -o jsonpath='{.data.objects}' | grep -q converted; then
+	fail "a hook is still in the inventory"
+fi
+
 # A bad hook annotation: nothing written, the error names file:line.
 {
 	echo "# a comment line first"
