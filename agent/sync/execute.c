@@ -393,6 +393,19 @@ static int run_phase(struct kube_client *kc, struct sync_plan *p, const struct s
 	return rc;
 }
 
+int sync_hooks_planned(struct sync_plan *p, const struct sync_opts *o, struct hook_report *rep,
+		       struct kerr *e)
+{
+	static const enum hook_phase phases[] = { HOOK_PHASE_PRE_SYNC, HOOK_PHASE_SYNC, HOOK_PHASE_POST_SYNC };
+	int rc = 0;
+
+	if (o->run_hooks == SYNC_HOOKS_NEVER || (o->run_hooks == SYNC_HOOKS_CHANGES && !sync_plan_has_changes(p)))
+		return 0;
+	for (size_t i = 0; !rc && i < sizeof(phases) / sizeof(phases[0]); i++)
+		rc = hooks_plan_phase(p->hooks, p->n_hooks, phases[i], rep, e);
+	return rc;
+}
+
 int sync_execute(struct kube_client *kc, struct sync_plan *p, const struct sync_opts *o,
 		 struct sync_outcome *out, struct kerr *e)
 {
@@ -406,12 +419,8 @@ int sync_execute(struct kube_client *kc, struct sync_plan *p, const struct sync_
 	if (o->dry_run) {
 		/* dryRun=All: the server validates every write and stores nothing;
 		 * hooks are listed, not created; the inventory is left alone. */
-		static const enum hook_phase phases[] = { HOOK_PHASE_PRE_SYNC, HOOK_PHASE_SYNC,
-							  HOOK_PHASE_POST_SYNC };
-
-		for (size_t i = 0; hooks && i < sizeof(phases) / sizeof(phases[0]); i++)
-			if ((rc = hooks_plan_phase(p->hooks, p->n_hooks, phases[i], &out->hooks, e)))
-				goto out;
+		if ((rc = sync_hooks_planned(p, o, &out->hooks, e)))
+			goto out;
 		rc = apply_all(kc, p, o, out, e);
 		if (!rc && p->counts[SYNC_PRUNE])
 			rc = prune_all(kc, p, 1, out, e);

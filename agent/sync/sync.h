@@ -134,6 +134,12 @@ struct sync_outcome {
 int sync_execute(struct kube_client *kc, struct sync_plan *p, const struct sync_opts *o,
 		 struct sync_outcome *out, struct kerr *e);
 
+/* The hooks a sync of p would run (pre-sync, sync, post-sync, in order, as
+ * planned outcomes; none when o->run_hooks and the plan say so), appended
+ * to rep. For --dry-run and diff. Returns 0 or KAIRN_ENOMEM. */
+int sync_hooks_planned(struct sync_plan *p, const struct sync_opts *o, struct hook_report *rep,
+		       struct kerr *e);
+
 void sync_outcome_free(struct sync_outcome *o);
 void sync_plan_free(struct sync_plan *p);
 
@@ -141,6 +147,9 @@ void sync_plan_free(struct sync_plan *p);
 int sync_report_text(const struct sync_plan *p, const struct sync_outcome *o, int dry_run,
 		     int verbose, struct kbuf *out);
 cJSON *sync_report_json(const struct sync_plan *p, const struct sync_outcome *o, int dry_run);
+/* The "hooks" list of the JSON report, and the text report's hook lines. */
+cJSON *sync_report_hooks_json(const struct hook_report *rep);
+int sync_report_hooks_text(const struct hook_report *rep, struct kbuf *out);
 
 /* A unified diff of one entry: live (only the fields Git sets) against what
  * would be applied, as YAML, Secret values masked. Nothing for unchanged. */

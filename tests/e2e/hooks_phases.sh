@@ -126,6 +126,18 @@ expect_rc 0 "--dry-run -o json"
 kairn_sync --dry-run --run-hooks=never
 expect_rc 0 "--dry-run --run-hooks=never"
 if grep -q '^hook ' "$T/out"; then fail "hooks listed with --run-hooks=never"; fi
+# kairn diff lists them too (stderr; JSON "hooks"), and runs none.
+kairn_diff
+expect_rc 3 "diff"
+[ "$(grep -c ' would run ' "$T/err")" = 5 ] || fail "diff hook lines: $(cat "$T/err")"
+kairn_diff -o json
+expect_rc 3 "diff -o json"
+[ "$(json_get "$T/out" '" ".join(h["name"] for h in j["hooks"] if h["state"] == "Planned")')" = "pre-b pre-c pre-a during after" ] ||
+	fail "diff json hooks: $(cat "$T/out")"
+kairn_diff --run-hooks=never
+expect_rc 3 "diff --run-hooks=never"
+if grep -q ' would run ' "$T/err"; then fail "diff lists hooks with --run-hooks=never"; fi
+[ "$(state_rv)" = "$mark" ] || fail "diff stored something"
 
 # An applied object that becomes a hook leaves the inventory and is never
 # pruned (--run-hooks=never, so no hook run recreates it).
