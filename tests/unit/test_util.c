@@ -133,6 +133,29 @@ static void test_rfc3339_parse_and_format(void **state)
 	assert_int_equal(time_parse_rfc3339("yesterday", &t), -1);
 }
 
+static void test_duration_formats_as_go_prints_it(void **state)
+{
+	char b[32];
+
+	(void)state;
+	time_format_duration(720LL * 3600 * 1000, b);
+	assert_string_equal(b, "720h0m0s");
+	time_format_duration(24LL * 3600 * 1000, b);
+	assert_string_equal(b, "24h0m0s");
+	time_format_duration(90 * 1000, b);
+	assert_string_equal(b, "1m30s");
+	time_format_duration(1500, b);
+	assert_string_equal(b, "1.5s");
+	time_format_duration(3600 * 1000 + 250, b);
+	assert_string_equal(b, "1h0m0.25s");
+	time_format_duration(250, b);
+	assert_string_equal(b, "250ms");
+	time_format_duration(0, b);
+	assert_string_equal(b, "0s");
+	time_format_duration(-90 * 1000, b);
+	assert_string_equal(b, "-1m30s");
+}
+
 static void test_duration_parse_go_style(void **state)
 {
 	int64_t ms;
@@ -221,6 +244,7 @@ int main(void)
 		cmocka_unit_test(test_json_pointer_get_and_remove),
 		cmocka_unit_test(test_rfc3339_parse_and_format),
 		cmocka_unit_test(test_duration_parse_go_style),
+		cmocka_unit_test(test_duration_formats_as_go_prints_it),
 		cmocka_unit_test(test_atomic_write_then_read),
 		cmocka_unit_test(test_strmap_put_get_delete_many),
 	};
