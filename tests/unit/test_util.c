@@ -197,6 +197,37 @@ static void test_atomic_write_then_read(void **state)
 	rmdir(dir);
 }
 
+static void count_each(const char *key, void *value, void *arg)
+{
+	size_t *sum = arg;
+
+	(void)key;
+	*sum += (size_t)(uintptr_t)value;
+}
+
+static void test_strmap_add_keeps_first_value_and_each_visits_all(void **state)
+{
+	struct strmap *m = strmap_new_sized(1000);
+	size_t sum = 0;
+	char key[16];
+
+	(void)state;
+	assert_non_null(m);
+	/* A NULL value still counts as present. */
+	assert_int_equal(strmap_add(m, "zero", NULL), 1);
+	assert_int_equal(strmap_add(m, "zero", (void *)7), 0);
+	assert_null(strmap_get(m, "zero"));
+	for (uintptr_t j = 1; j <= 100; j++) {
+		snprintf(key, sizeof(key), "k%lu", (unsigned long)j);
+		assert_int_equal(strmap_add(m, key, (void *)j), 1);
+		assert_int_equal(strmap_add(m, key, (void *)(j + 1000)), 0);
+	}
+	strmap_each(m, count_each, &sum);
+	assert_int_equal(sum, 5050);
+	assert_int_equal(strmap_len(m), 101);
+	strmap_free(m);
+}
+
 static void test_strmap_put_get_delete_many(void **state)
 {
 	struct strmap *m = strmap_new();
@@ -247,6 +278,7 @@ int main(void)
 		cmocka_unit_test(test_duration_formats_as_go_prints_it),
 		cmocka_unit_test(test_atomic_write_then_read),
 		cmocka_unit_test(test_strmap_put_get_delete_many),
+		cmocka_unit_test(test_strmap_add_keeps_first_value_and_each_visits_all),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
