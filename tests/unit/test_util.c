@@ -20,6 +20,7 @@
 #include "util/jsonx.h"
 #include "util/timeutil.h"
 #include "util/strmap.h"
+#include "util/vec.h"
 
 static void test_kerr_prefix_builds_context_chain(void **state)
 {
@@ -197,6 +198,23 @@ static void test_atomic_write_then_read(void **state)
 	rmdir(dir);
 }
 
+static void test_vec_reserve_doubles_and_keeps_contents(void **state)
+{
+	int *a = NULL;
+	size_t n = 0, cap = 0;
+
+	(void)state;
+	for (int i = 0; i < 1000; i++) {
+		assert_int_equal(vec_reserve(a, n, cap, 4), 0);
+		assert_true(cap > n);
+		a[n++] = i;
+	}
+	assert_int_equal(cap, 1024); /* 4, 8, ... 1024: doubling from first */
+	for (int i = 0; i < 1000; i++)
+		assert_int_equal(a[i], i);
+	free(a);
+}
+
 static void count_each(const char *key, void *value, void *arg)
 {
 	size_t *sum = arg;
@@ -278,6 +296,7 @@ int main(void)
 		cmocka_unit_test(test_duration_formats_as_go_prints_it),
 		cmocka_unit_test(test_atomic_write_then_read),
 		cmocka_unit_test(test_strmap_put_get_delete_many),
+		cmocka_unit_test(test_vec_reserve_doubles_and_keeps_contents),
 		cmocka_unit_test(test_strmap_add_keeps_first_value_and_each_visits_all),
 	};
 
