@@ -52,8 +52,8 @@ void ks_count(struct ks_server *s, const char *verb, const char *resource)
 	s->n_requests++;
 	if (is_write(verb))
 		s->n_writes++;
-	long *c = ks_map_get(s->counters, key);
-	if (!c && (c = calloc(1, sizeof(*c))) && ks_map_put(s->counters, key, c) != 0) {
+	long *c = strmap_get(s->counters, key);
+	if (!c && (c = calloc(1, sizeof(*c))) && strmap_put(s->counters, key, c, NULL) != 0) {
 		free(c);
 		c = NULL;
 	}
@@ -91,9 +91,9 @@ static void free_counter(const char *key, void *val, void *arg)
 
 static void counters_clear(struct ks_server *s)
 {
-	ks_map_each(s->counters, free_counter, NULL);
-	ks_map_free(s->counters);
-	s->counters = ks_map_new();
+	strmap_each(s->counters, free_counter, NULL);
+	strmap_free(s->counters);
+	s->counters = strmap_new();
 	s->n_requests = s->n_writes = 0;
 }
 
@@ -357,7 +357,7 @@ int ks_handle_test(struct ks_req *r, struct ks_resp *o)
 		cJSON_AddNumberToObject(root, "writes", (double)s->n_writes);
 		cJSON_AddObjectToObject(root, "verbs");
 		cJSON_AddObjectToObject(root, "resources");
-		ks_map_each(s->counters, counter_json, root);
+		strmap_each(s->counters, counter_json, root);
 		pthread_mutex_unlock(&s->tmu);
 		ks_resp_obj(o, 200, root);
 		cJSON_Delete(root);
@@ -396,15 +396,15 @@ int ks_handle_test(struct ks_req *r, struct ks_resp *o)
 
 int ks_testapi_init(struct ks_server *s)
 {
-	s->counters = ks_map_new();
+	s->counters = strmap_new();
 	return s->counters ? 0 : KAIRN_ENOMEM;
 }
 
 void ks_testapi_fini(struct ks_server *s)
 {
 	if (s->counters) {
-		ks_map_each(s->counters, free_counter, NULL);
-		ks_map_free(s->counters);
+		strmap_each(s->counters, free_counter, NULL);
+		strmap_free(s->counters);
 	}
 	s->counters = NULL;
 	faults_clear(s);
