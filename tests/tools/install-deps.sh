@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # install-deps.sh — installs the Debian 12 packages kairn builds and tests with.
 # Idempotent: asks apt only for what is missing, and says what it does.
-#   --test   also the packages only the tests use (lighttpd for the git
-#            http-backend e2e tests); tests/run-tests.sh passes it.
+#   --test   also the packages only the tests use (lighttpd + mod_openssl:
+#            the git http-backend and the HTTP/2 e2e tests); tests/run-tests.sh
+#            passes it.
 # Installing lighttpd must never leave a system web server on port 80: the
 # Debian postinst starts the service unless /usr/sbin/policy-rc.d forbids it,
 # so while apt runs we put a policy-rc.d that forbids every start in place
@@ -19,7 +20,7 @@ TEST_PKGS=(lighttpd lighttpd-mod-openssl)
 for arg in "$@"; do
   case "$arg" in
     --test) PKGS+=("${TEST_PKGS[@]}") ;;
-    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
     *) echo "install-deps: unknown argument '$arg' (only --test)" >&2; exit 2 ;;
   esac
 done
