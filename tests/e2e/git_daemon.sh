@@ -78,7 +78,7 @@ kairn_fetch "$T/out" "$T/err" --repo "$URL" --ref v9 --cache-dir "$T/cache"
 expect_fail "bad ref" "ref 'v9' not found in $URL"
 
 kairn_fetch "$T/out" "$T/err" --repo "git://127.0.0.1:$GIT_DAEMON_PORT/absent.git" --cache-dir "$T/cache"
-expect_fail "missing repository" "fetch git://127.0.0.1:$GIT_DAEMON_PORT/absent.git"
+expect_fail "missing repository" "fetch git://127.0.0.1:$GIT_DAEMON_PORT/absent.git: repository not found"
 
 # Nothing listening: refused at once, with the host in the message.
 DEAD=$(free_port)

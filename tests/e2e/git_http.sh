@@ -22,6 +22,9 @@ expect_fail "wrong token" "fetch $URL: authentication failed (401"
 kairn_fetch "$T/out" "$T/err" --repo "$URL" --ref main --cache-dir "$T/cache"
 expect_fail "no credentials" "authentication required (401)"
 
+kairn_fetch "$T/out" "$T/err" --repo "${URL%/app.git}/absent.git" --token-file "$T/token" --cache-dir "$T/cache"
+expect_fail "missing repository over http" "fetch ${URL%/app.git}/absent.git: repository not found (.*404"
+
 push_commit "$T/srv/app" "replicas: 5"
 KAIRN_GIT_TOKEN="$TOKEN" kairn_fetch "$T/out" "$T/err" --repo "$URL" --ref main --path deploy --cache-dir "$T/cache"
 expect_ok "token from environment, new commit"
