@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# git_http.sh — kairn source fetch over HTTP from `git http-backend` behind a
-# server that demands Basic credentials: a token (any user name, GitHub
-# style), user/password, wrong and missing credentials fail with 401 in the
-# message and no secret in any output, a pushed commit is picked up.
+# git_http.sh — kairn source fetch over HTTP from `git http-backend` (CGI)
+# behind Debian's lighttpd demanding Basic credentials (mod_auth): a token
+# (user x-access-token, GitHub style), user/password, wrong and missing
+# credentials fail with 401 in the message and no secret in any output, a
+# missing repository is "repository not found", a pushed commit is picked
+# up, and `kairn render --repo` works through the same server. Exits 77
+# when lighttpd is not installed (tests/tools/install-deps.sh --test).
 source "$KAIRN_SOURCE_DIR/tests/lib/git_servers.sh"
 
 TOKEN="tok-$RANDOM$RANDOM"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# git_https.sh — kairn source fetch over HTTPS (git http-backend behind a TLS
-# server with a private CA): untrusted certificates are refused, --ca-file
+# git_https.sh — kairn source fetch over HTTPS (git http-backend behind
+# Debian's lighttpd with mod_openssl and Basic auth, certificates from a
+# private CA): untrusted certificates are refused, --ca-file
 # trusts the private CA, a certificate for another host name or from another
 # CA is refused, and a wrong token fails with 401 in the message.
 source "$KAIRN_SOURCE_DIR/tests/lib/git_servers.sh"
