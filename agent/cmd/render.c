@@ -33,8 +33,9 @@ const char cmd_render_usage[] =
 	"Every error of every file is printed as FILE:LINE:COLUMN: FIELD: WHAT; then the\n"
 	"command exits 1 and prints no objects.\n"
 	"\n"
-	"  -R, --recursive, --recurse\n"
-	"                    also load subdirectories (not those starting with '.')\n"
+	"      --no-recurse  load only PATH itself, not its subdirectories (by default\n"
+	"                    subdirectories are loaded too, except those starting with\n"
+	"                    '.'; -R, --recursive and --recurse say so explicitly)\n"
 	"      --raw         print objects as written (no namespace defaulting)\n"
 	"Git flags: --cache-dir, --username, --token-file, --password-file, --ssh-key,\n"
 	"--ssh-passphrase-file, --known-hosts, --insecure-ignore-host-key, --ca-file,\n"
@@ -124,7 +125,7 @@ int cmd_render(int argc, char **argv, const struct kairn_globals *g)
 	}
 	free(lopts);
 	if (f.src.recurse)
-		opts.recursive = 1;
+		opts.recursive = 1; /* the default; --no-recurse clears it unless -R was given */
 	if (optind == argc - 1 && !f.src.dir && !f.src.git.url)
 		f.src.dir = argv[optind];
 	else if (optind != argc)
