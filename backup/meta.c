@@ -59,7 +59,7 @@ int backup_meta_to_json(const struct backup_meta *m, struct kbuf *out, struct ke
 	char ttl[32];
 	const char *loc = m->storage_location ? m->storage_location : "default";
 	time_t expiration = m->expiration;
-	long long ttl_s;
+	long long ttl_s = 0;
 	int rc = 0;
 
 	if (!root)
