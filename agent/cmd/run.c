@@ -188,6 +188,12 @@ static int config_sources(struct run_flags *r, const struct source_flags *f,
 	return 0;
 }
 
+/* daemon_opts.sync_client: every sync gets a fresh client, as kairn sync would. */
+static int open_sync_client(const void *ctx, struct kube_client **out, struct kerr *e)
+{
+	return cli_kube_connect(ctx, out, e);
+}
+
 static int install_signals(int wr, struct sigaction old[2])
 {
 	struct sigaction sa = { .sa_handler = on_signal };
@@ -269,6 +275,8 @@ int cmd_run(int argc, char **argv, const struct kairn_globals *g)
 	}
 	installed = 1;
 	r.d.stop_fd = sp[0];
+	r.d.sync_client = open_sync_client;
+	r.d.sync_client_ctx = g;
 	if (daemon_run(kc, &r.d, &e))
 		goto fail;
 	rc = KAIRN_EXIT_OK;
