@@ -11,8 +11,8 @@
  * async-signal-safe. SIGPIPE is ignored (a peer closing a socket is an error
  * return, not a death).
  *
- * Memory: `kairn run` fixes glibc's malloc thresholds (mallopt, a process
- * setting made before any thread starts; see fix_malloc_thresholds).
+ * Memory: `kairn run` tunes glibc's malloc (mallopt, a process setting made
+ * before any thread starts; see tune_malloc).
  */
 #include "cli.h"
 #include "common.h"
@@ -192,19 +192,24 @@ static int config_sources(struct run_flags *r, const struct source_flags *f,
 	return 0;
 }
 
-/* glibc raises its mmap threshold to the size of the largest block freed
- * (up to 32 MB) and its trim threshold to twice that. After one sync has
- * freed a multi-MB LIST, the next sync's buffers then come from the arenas,
- * and the free top of a thread's arena, up to that threshold, stays
- * resident: malloc_trim returns only the main arena's top. An idle agent
- * held ~2 MB more after its second sync than after its first. Setting both
- * thresholds fixes them: large buffers are mapped and unmapped on their own,
- * and a free top over 128 KB goes back at once. A process setting, made
- * here before any thread starts because only this command runs for days. */
-static void fix_malloc_thresholds(void)
+/* An agent idles for minutes between syncs; what malloc keeps then is RSS.
+ * - glibc raises its mmap threshold to the largest block freed (up to 32 MB)
+ *   and its trim threshold to twice that, so after one sync freed a multi-MB
+ *   LIST, later syncs' buffers came from the heap and a free top below the
+ *   raised threshold stayed resident (~2 MB more after every later sync).
+ *   Setting them fixes them: big buffers are mapped and unmapped on their
+ *   own, and a free top over 128 KB goes back at once.
+ * - One arena: a thread's own arena gets its top trimmed only when a large
+ *   free happens to merge into it, never by malloc_trim, so a watch relist
+ *   sometimes left ~2 MB resident in the watch thread's arena. The agent's
+ *   threads mostly sleep; sharing one arena costs nothing measurable.
+ * A process setting, made here before any thread starts because only this
+ * command runs for days. */
+static void tune_malloc(void)
 {
 	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
 	mallopt(M_TRIM_THRESHOLD, 128 * 1024);
+	mallopt(M_ARENA_MAX, 1);
 }
 
 /* daemon_opts.sync_client: every sync gets a fresh client, as kairn sync would. */
@@ -246,7 +251,7 @@ int cmd_run(int argc, char **argv, const struct kairn_globals *g)
 	struct kerr e = { 0 };
 	int sp[2] = { -1, -1 }, rc, installed = 0;
 
-	fix_malloc_thresholds();
+	tune_malloc();
 	r.d.interval_ms = 180000;
 	r.d.listen = ":8080";
 	r.d.lease.name = "kairn-leader";
