@@ -20,32 +20,13 @@
 
 int backup_ttl_seconds(const char *ttl, long long *out, struct kerr *e)
 {
-	const char *p = ttl;
-	long long total = 0;
+	int64_t ms;
 
 	if (!ttl || !*ttl)
 		return kerr_set(e, KAIRN_EINVAL, "empty ttl");
-	while (*p) {
-		char *end;
-		double v = strtod(p, &end);
-		long long mult;
-
-		if (end == p)
-			return kerr_set(e, KAIRN_EINVAL, "ttl %s: expected a number at \"%s\"", ttl, p);
-		if (!strncmp(end, "ms", 2))
-			mult = 0, end += 2;
-		else if (*end == 'h')
-			mult = 3600, end++;
-		else if (*end == 'm')
-			mult = 60, end++;
-		else if (*end == 's')
-			mult = 1, end++;
-		else
-			return kerr_set(e, KAIRN_EINVAL, "ttl %s: unknown unit at \"%s\"", ttl, end);
-		total += (long long)(v * (double)mult);
-		p = end;
-	}
-	*out = total;
+	if (time_parse_duration_ms(ttl, &ms))
+		return kerr_set(e, KAIRN_EINVAL, "ttl \"%s\" is not a duration like 720h or 90m", ttl);
+	*out = ms / 1000;
 	return 0;
 }
 
@@ -75,7 +56,7 @@ static void add_time(cJSON *o, const char *key, time_t t)
 int backup_meta_to_json(const struct backup_meta *m, struct kbuf *out, struct kerr *e)
 {
 	cJSON *root = cJSON_CreateObject(), *md, *spec, *status, *lab;
-	const char *ttl = m->ttl ? m->ttl : "720h0m0s";
+	char ttl[32];
 	const char *loc = m->storage_location ? m->storage_location : "default";
 	time_t expiration = m->expiration;
 	long long ttl_s;
@@ -87,8 +68,10 @@ int backup_meta_to_json(const struct backup_meta *m, struct kbuf *out, struct ke
 		rc = kerr_set(e, KAIRN_EINVAL, "backup has no name");
 		goto out;
 	}
-	if ((rc = backup_ttl_seconds(ttl, &ttl_s, e)))
+	/* Stored as Go prints a time.Duration ("24h" → "24h0m0s"), as Velero does. */
+	if ((rc = backup_ttl_seconds(m->ttl ? m->ttl : "720h", &ttl_s, e)))
 		goto out;
+	time_format_duration((int64_t)ttl_s * 1000, ttl);
 	if (!expiration && m->start)
 		expiration = m->start + (time_t)ttl_s;
 	/* Field order is Go's struct order (backup_types.go); map keys sorted. */

@@ -66,6 +66,7 @@ static const struct option source_options[] = {
 	{ "max-prune", required_argument, NULL, SF_MAX_PRUNE },
 	{ "force-prune", no_argument, NULL, SF_FORCE_PRUNE },
 	{ "inventory-namespace", required_argument, NULL, SF_INVENTORY_NS },
+	{ "run-hooks", required_argument, NULL, SF_RUN_HOOKS },
 	{ 0 },
 };
 
@@ -135,6 +136,10 @@ int source_flags_handle(struct source_flags *f, int id, const char *arg, const c
 		return 1;
 	case SF_FORCE_PRUNE: f->sync.prune_limits.force = 1; return 1;
 	case SF_INVENTORY_NS: f->sync.inventory_ns = arg; return 1;
+	case SF_RUN_HOOKS:
+		if (sync_run_hooks_parse(arg, &f->sync.run_hooks))
+			return cli_usage_error(cmd, "--run-hooks: \"%s\" is not always, changes or never", arg);
+		return 1;
 	}
 	return 0;
 }

@@ -49,12 +49,15 @@ void cli_print_json(cJSON *v);
 	"      --prune / --no-prune       delete objects removed from Git (default: prune)\n" \
 	"      --max-prune PCT            refuse to prune more than PCT%% of the inventory (default 50)\n" \
 	"      --force-prune              prune even when a guard would refuse\n" \
-	"      --inventory-namespace NS   where inventories live (default kairn-system)\n"
+	"      --inventory-namespace NS   where inventories live (default kairn-system)\n" \
+	"      --run-hooks WHEN           changes: pre-sync, sync and post-sync hooks run only when\n" \
+	"                                 the sync changes something (default); always; never\n" \
+	"                                 (sync-fail hooks neither)\n"
 
 enum source_flag_id {
 	SF_REPO = 1000, SF_REF, SF_PATH, SF_DIR, SF_RECURSE, SF_SOURCE, SF_CACHE, SF_USER, SF_TOKEN,
 	SF_PASSWORD, SF_KEY, SF_PASSPHRASE, SF_KNOWN, SF_INSECURE, SF_CA, SF_TIMEOUT, SF_PRUNE,
-	SF_NO_PRUNE, SF_MAX_PRUNE, SF_FORCE_PRUNE, SF_INVENTORY_NS,
+	SF_NO_PRUNE, SF_MAX_PRUNE, SF_FORCE_PRUNE, SF_INVENTORY_NS, SF_RUN_HOOKS,
 };
 
 struct source_flags {

@@ -107,3 +107,37 @@ int time_parse_duration_ms(const char *s, int64_t *out_ms)
 	*out_ms = (int64_t)total;
 	return 0;
 }
+
+void time_format_duration(int64_t ms, char out[32])
+{
+	int64_t h, m, sec, frac;
+	char fs[8] = "";
+
+	if (ms == 0) {
+		snprintf(out, 32, "0s");
+		return;
+	}
+	if (ms < 0) {
+		*out++ = '-';
+		ms = -ms;
+	}
+	if (ms < 1000) {
+		snprintf(out, 31, "%lldms", (long long)ms);
+		return;
+	}
+	h = ms / 3600000;
+	m = ms / 60000 % 60;
+	sec = ms / 1000 % 60;
+	frac = ms % 1000;
+	if (frac) { /* Go trims trailing zeros of the fraction */
+		snprintf(fs, sizeof(fs), ".%03lld", (long long)frac);
+		for (size_t n = strlen(fs); fs[n - 1] == '0'; n--)
+			fs[n - 1] = '\0';
+	}
+	if (h)
+		snprintf(out, 31, "%lldh%lldm%lld%ss", (long long)h, (long long)m, (long long)sec, fs);
+	else if (m)
+		snprintf(out, 31, "%lldm%lld%ss", (long long)m, (long long)sec, fs);
+	else
+		snprintf(out, 31, "%lld%ss", (long long)sec, fs);
+}
