@@ -11,7 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 
-bash tests/tools/install-deps.sh
+bash tests/tools/install-deps.sh --test
 
 JOBS=${JOBS:-$(nproc)}
 ASAN_BUILD=${KAIRN_TEST_BUILD_DIR:-build-asan}

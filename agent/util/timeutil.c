@@ -110,7 +110,9 @@ int time_parse_duration_ms(const char *s, int64_t *out_ms)
 
 void time_format_duration(int64_t ms, char out[32])
 {
-	int64_t h, m, sec, frac;
+	const char *sign = "";
+	long long h, m, sec;
+	int frac;
 	char fs[8] = "";
 
 	if (ms == 0) {
@@ -118,26 +120,30 @@ void time_format_duration(int64_t ms, char out[32])
 		return;
 	}
 	if (ms < 0) {
-		*out++ = '-';
-		ms = -ms;
+		sign = "-";
+		ms = ms == INT64_MIN ? INT64_MAX : -ms;
 	}
 	if (ms < 1000) {
-		snprintf(out, 31, "%lldms", (long long)ms);
+		snprintf(out, 32, "%s%dms", sign, (int)ms);
 		return;
 	}
-	h = ms / 3600000;
-	m = ms / 60000 % 60;
-	sec = ms / 1000 % 60;
-	frac = ms % 1000;
-	if (frac) { /* Go trims trailing zeros of the fraction */
-		snprintf(fs, sizeof(fs), ".%03lld", (long long)frac);
-		for (size_t n = strlen(fs); fs[n - 1] == '0'; n--)
-			fs[n - 1] = '\0';
+	h = (long long)(ms / 3600000);
+	m = (long long)(ms / 60000 % 60);
+	sec = (long long)(ms / 1000 % 60);
+	frac = (int)(ms % 1000);
+	if (frac) { /* Go trims trailing zeros of the fraction: 250 -> ".25" */
+		int digits = 3;
+
+		while (frac % 10 == 0) {
+			frac /= 10;
+			digits--;
+		}
+		snprintf(fs, sizeof(fs), ".%0*d", digits, frac);
 	}
 	if (h)
-		snprintf(out, 31, "%lldh%lldm%lld%ss", (long long)h, (long long)m, (long long)sec, fs);
+		snprintf(out, 32, "%s%lldh%lldm%lld%ss", sign, h, m, sec, fs);
 	else if (m)
-		snprintf(out, 31, "%lldm%lld%ss", (long long)m, (long long)sec, fs);
+		snprintf(out, 32, "%s%lldm%lld%ss", sign, m, sec, fs);
 	else
-		snprintf(out, 31, "%lld%ss", (long long)sec, fs);
+		snprintf(out, 32, "%s%lld%ss", sign, sec, fs);
 }
