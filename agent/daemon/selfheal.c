@@ -2,6 +2,13 @@
  * selfheal.c — see selfheal.h. Threads: one per watched resource type (they
  * only mark drift) and one worker (the only one that writes). Everything
  * shared is guarded by h->mu; the worker never holds it across a request.
+ *
+ * Memory: an idle agent's heap is mostly the desired set, so it is kept as
+ * one array sorted by key plus one block of text (keys and compact JSON),
+ * built once per sync. Four small allocations per object, made while the
+ * sync's plan is still alive, land in the holes that plan leaves behind and
+ * pin heap pages that malloc_trim cannot give back (at 1,000 ConfigMaps:
+ * ~0.3 MB of data held ~0.75 MB of pages).
  */
 #include "selfheal.h"
 #include "util/buf.h"
@@ -11,21 +18,30 @@
 #include "util/timeutil.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 struct heal_obj {
-	char *key;               /* group/kind/namespace/name */
-	/* Compact JSON, parsed when needed: a tree costs ~4x the memory, and
-	 * an idle agent's footprint is mostly this set. */
-	char *desired;
+	const char *key;         /* group/kind/namespace/name, in the set's text */
+	/* Compact JSON in the set's text, parsed when needed: a tree costs ~4x
+	 * the memory. */
+	const char *desired;
 	struct kube_resource res;
 	int queued;
 	int64_t due_ms;          /* when the worker may correct it */
 	int64_t last_fix_ms;     /* last correction (0: none) */
 	int streak;              /* corrections in a row, each within the fight window */
+};
+
+/* The desired set of one sync (see the header comment). */
+struct heal_set {
+	struct heal_obj *objs;   /* sorted by key */
+	size_t n;
+	char *text;              /* every key and desired JSON, NUL-separated */
 };
 
 struct heal_watch {
@@ -40,23 +56,41 @@ struct selfheal {
 	char *source, *selector;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;       /* CLOCK_MONOTONIC */
-	struct strmap *objs;     /* key -> struct heal_obj */
+	struct heal_set set;
 	struct heal_obj **queue; /* drifted objects waiting for the worker */
 	size_t nq, capq;
 	struct strmap *watched;  /* "group/kind" -> struct heal_watch */
 	atomic_int stop;
 	int active, paused;
+	/* After a relist, when the worker gives freed memory back (0: not due).
+	 * A relist holds every object of a type at once, in the watch thread's
+	 * malloc arena; kube_watch frees it after the callback, and without a
+	 * trim those pages would stay until the next sync. */
+	int64_t trim_at_ms;
 	int worker_started;
 	pthread_t worker;
 };
 
-static void heal_obj_free(struct heal_obj *o)
+static void heal_set_clear(struct heal_set *s)
 {
-	if (!o)
-		return;
-	free(o->key);
-	free(o->desired);
-	free(o);
+	free(s->objs);
+	free(s->text);
+	memset(s, 0, sizeof(*s));
+}
+
+static int cmp_key(const void *key, const void *obj)
+{
+	return strcmp(key, ((const struct heal_obj *)obj)->key);
+}
+
+static int cmp_obj(const void *a, const void *b)
+{
+	return strcmp(((const struct heal_obj *)a)->key, ((const struct heal_obj *)b)->key);
+}
+
+static struct heal_obj *heal_set_find(const struct heal_set *s, const char *key)
+{
+	return s->n ? bsearch(key, s->objs, s->n, sizeof(*s->objs), cmp_key) : NULL;
 }
 
 static char *obj_key(const struct kube_resource *r, const cJSON *obj)
@@ -153,30 +187,28 @@ static int same_type(const struct kube_resource *a, const struct kube_resource *
  * type that the list lacks was deleted. Caller holds mu. */
 static void on_relist(struct selfheal *h, const struct kube_resource *res, const cJSON *items)
 {
-	struct strmap *seen = strmap_new();
+	unsigned char *seen = calloc(h->set.n ? h->set.n : 1, 1); /* by index in the set */
 	const cJSON *it;
-	const char *k;
-	void *v;
 
-	if (!seen)
+	if (!seen) {
+		log_error("self-heal: out of memory checking a list of %s", res->resource);
 		return;
+	}
 	cJSON_ArrayForEach(it, items) {
 		char *key = obj_key(res, it);
-		struct heal_obj *o = key ? strmap_get(h->objs, key) : NULL;
+		struct heal_obj *o = key ? heal_set_find(&h->set, key) : NULL;
 
 		if (o) {
 			check_live(h, o, it);
-			strmap_put(seen, key, o, NULL);
+			seen[o - h->set.objs] = 1;
 		}
 		free(key);
 	}
-	for (size_t i = 0; strmap_next(h->objs, &i, &k, &v);) {
-		struct heal_obj *o = v;
-
-		if (same_type(&o->res, res) && !strmap_get(seen, k))
-			mark_drift(h, o, "missing");
-	}
-	strmap_free(seen);
+	for (size_t i = 0; i < h->set.n; i++)
+		if (!seen[i] && same_type(&h->set.objs[i].res, res))
+			mark_drift(h, &h->set.objs[i], "missing");
+	free(seen);
+	h->trim_at_ms = time_mono_ms() + 500;
 }
 
 static int on_event(void *ud, enum kube_event_type type, const cJSON *obj)
@@ -195,7 +227,7 @@ static int on_event(void *ud, enum kube_event_type type, const cJSON *obj)
 	case KUBE_EVENT_MODIFIED:
 	case KUBE_EVENT_DELETED:
 		key = obj_key(&w->res, obj);
-		o = key ? strmap_get(h->objs, key) : NULL;
+		o = key ? heal_set_find(&h->set, key) : NULL;
 		if (o && type == KUBE_EVENT_DELETED)
 			mark_drift(h, o, "deleted");
 		else if (o)
@@ -287,8 +319,19 @@ static void *worker_main(void *arg)
 		struct kerr e = { 0 };
 		int rc;
 
+		if (h->trim_at_ms && now >= h->trim_at_ms) {
+			h->trim_at_ms = 0;
+			pthread_mutex_unlock(&h->mu);
+			malloc_trim(0);
+			pthread_mutex_lock(&h->mu);
+			continue;
+		}
 		if (i < 0 || h->queue[i]->due_ms > now) {
-			deadline_after(i < 0 ? 1000 : h->queue[i]->due_ms - now, &ts);
+			int64_t wait = i < 0 ? 1000 : h->queue[i]->due_ms - now;
+
+			if (h->trim_at_ms && h->trim_at_ms - now < wait)
+				wait = h->trim_at_ms - now;
+			deadline_after(wait, &ts);
 			pthread_cond_timedwait(&h->cv, &h->mu, &ts);
 			continue;
 		}
@@ -309,7 +352,7 @@ static void *worker_main(void *arg)
 			if (h->o.corrections)
 				metrics_add(h->o.corrections, lv, 1);
 		}
-		o = key ? strmap_get(h->objs, key) : NULL; /* the set may have been replaced */
+		o = key ? heal_set_find(&h->set, key) : NULL; /* the set may have been replaced */
 		if (o) {
 			o->last_fix_ms = time_mono_ms();
 			if (rc) {
@@ -346,9 +389,8 @@ int selfheal_new(struct kube_client *kc, const struct selfheal_opts *o, struct s
 		h->o.backoff_max_ms = 300000;
 	h->source = strdup(o->source);
 	if (!h->source || kbuf_printf(&sel, "kairn.dev/source=%s", o->source) ||
-	    !(h->objs = strmap_new()) || !(h->watched = strmap_new())) {
+	    !(h->watched = strmap_new())) {
 		kbuf_free(&sel);
-		strmap_free(h->objs);
 		strmap_free(h->watched);
 		free(h->source);
 		free(h);
@@ -367,16 +409,6 @@ int selfheal_new(struct kube_client *kc, const struct selfheal_opts *o, struct s
 	h->worker_started = 1;
 	*out = h;
 	return 0;
-}
-
-static void clear_objs(struct strmap *m)
-{
-	const char *k;
-	void *v;
-
-	for (size_t i = 0; strmap_next(m, &i, &k, &v);)
-		heal_obj_free(v);
-	strmap_free(m);
 }
 
 /* Starts a watch on res unless one runs. Caller holds mu. */
@@ -407,60 +439,108 @@ static int ensure_watch(struct selfheal *h, const struct kube_resource *res, str
 	return 0;
 }
 
-int selfheal_update(struct selfheal *h, const struct sync_plan *p, struct kerr *e)
+/* realloc to a smaller size; keeps p if that fails. */
+static void *shrink(void *p, size_t size)
 {
-	struct strmap *objs = strmap_new();
+	void *q = p ? realloc(p, size) : NULL;
+
+	return q ? q : p;
+}
+
+/* Appends en's key and compact JSON to text; their offsets go to off[0..1]. */
+static int append_entry(struct kbuf *text, const struct sync_entry *en, size_t off[2])
+{
+	char *json = cJSON_PrintUnformatted(en->desired);
+	int rc;
+
+	if (!json)
+		return KAIRN_ENOMEM;
+	off[0] = text->len;
+	rc = kbuf_append(text, en->key, strlen(en->key) + 1);
+	off[1] = text->len;
+	if (!rc)
+		rc = kbuf_append(text, json, strlen(json) + 1);
+	free(json);
+	return rc;
+}
+
+/* Builds the set from the plan's create/update/unchanged objects. */
+static int heal_set_build(struct selfheal *h, const struct sync_plan *p, struct heal_set *out,
+			  struct kerr *e)
+{
+	struct kbuf text = { 0 };
+	size_t *off = calloc(p->n ? 2 * p->n : 1, sizeof(*off)); /* key, desired per object */
+	struct heal_obj *objs = calloc(p->n ? p->n : 1, sizeof(*objs));
+	size_t n = 0;
 	int rc = 0;
 
-	if (!objs)
-		return kerr_set(e, KAIRN_ENOMEM, "out of memory");
-	for (size_t i = 0; i < p->n && !rc; i++) {
+	memset(out, 0, sizeof(*out));
+	if (!off || !objs) {
+		rc = kerr_set(e, KAIRN_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < p->n; i++) {
 		const struct sync_entry *en = &p->entries[i];
-		struct heal_obj *o;
-		struct kube_resource res = en->res;
+		struct kube_resource res;
 
 		if (!en->desired || (en->action != SYNC_CREATE && en->action != SYNC_UPDATE &&
 				     en->action != SYNC_UNCHANGED))
 			continue;
-		if ((en->res_pending || !res.resource) &&
-		    kube_resolve(h->kc, en->api_version, en->kind, &res, e)) {
+		/* The plan's resource strings may belong to a client that the
+		 * sync frees; ours lives as long as the watches (a cache hit). */
+		if (kube_resolve(h->kc, en->api_version, en->kind, &res, e)) {
 			log_warn("self-heal: %s not watched: %s", en->key, e->msg);
 			continue;
 		}
-		o = calloc(1, sizeof(*o));
-		if (!o || !(o->key = strdup(en->key)) || !(o->desired = cJSON_PrintUnformatted(en->desired)) ||
-		    strmap_put(objs, en->key, o, NULL)) {
-			heal_obj_free(o);
+		if (append_entry(&text, en, &off[2 * n])) {
 			rc = kerr_set(e, KAIRN_ENOMEM, "out of memory");
-			break;
+			goto out;
 		}
-		o->res = res;
+		objs[n++].res = res;
 	}
-	if (rc) {
-		clear_objs(objs);
+	/* exact sizes: this is what an idle agent keeps */
+	out->n = n;
+	out->text = shrink(text.data, text.len + 1);
+	out->objs = n ? shrink(objs, n * sizeof(*objs)) : NULL;
+	text.data = NULL;
+	if (n)
+		objs = NULL;
+	for (size_t i = 0; i < n; i++) {
+		out->objs[i].key = out->text + off[2 * i];
+		out->objs[i].desired = out->text + off[2 * i + 1];
+	}
+	if (n)
+		qsort(out->objs, n, sizeof(*out->objs), cmp_obj);
+out:
+	kbuf_free(&text);
+	free(objs);
+	free(off);
+	return rc;
+}
+
+int selfheal_update(struct selfheal *h, const struct sync_plan *p, struct kerr *e)
+{
+	struct heal_set set, old;
+	int rc = heal_set_build(h, p, &set, e);
+
+	if (rc)
 		return rc;
-	}
 	pthread_mutex_lock(&h->mu);
-	{
-		struct strmap *old = h->objs;
-		const char *k;
-		void *v;
+	/* keep each object's fight history across syncs */
+	for (size_t i = 0; i < set.n; i++) {
+		const struct heal_obj *prev = heal_set_find(&h->set, set.objs[i].key);
 
-		/* keep each object's fight history across syncs */
-		for (size_t i = 0; strmap_next(objs, &i, &k, &v);) {
-			struct heal_obj *prev = strmap_get(old, k), *o = v;
-
-			if (prev) {
-				o->last_fix_ms = prev->last_fix_ms;
-				o->streak = prev->streak;
-			}
+		if (prev) {
+			set.objs[i].last_fix_ms = prev->last_fix_ms;
+			set.objs[i].streak = prev->streak;
 		}
-		h->objs = objs;
-		h->nq = 0;
-		clear_objs(old);
-		for (size_t i = 0; strmap_next(objs, &i, &k, &v) && !rc;)
-			rc = ensure_watch(h, &((struct heal_obj *)v)->res, e);
 	}
+	old = h->set;
+	h->set = set;
+	h->nq = 0; /* the queue pointed into the old set */
+	heal_set_clear(&old);
+	for (size_t i = 0; i < set.n && !rc; i++)
+		rc = ensure_watch(h, &set.objs[i].res, e);
 	pthread_mutex_unlock(&h->mu);
 	return rc;
 }
@@ -486,7 +566,7 @@ size_t selfheal_size(struct selfheal *h)
 	size_t n;
 
 	pthread_mutex_lock(&h->mu);
-	n = strmap_len(h->objs);
+	n = h->set.n;
 	pthread_mutex_unlock(&h->mu);
 	return n;
 }
@@ -510,7 +590,7 @@ void selfheal_free(struct selfheal *h)
 		free(v);
 	}
 	strmap_free(h->watched);
-	clear_objs(h->objs);
+	heal_set_clear(&h->set);
 	free(h->queue);
 	free(h->selector);
 	free(h->source);
