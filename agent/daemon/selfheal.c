@@ -35,6 +35,12 @@ struct heal_obj {
 	int64_t due_ms;          /* when the worker may correct it */
 	int64_t last_fix_ms;     /* last correction (0: none) */
 	int streak;              /* corrections in a row, each within the fight window */
+	/* After a correction: the resourceVersion it produced, until the watch
+	 * delivers it. Watch events arrive in order, so until then every event
+	 * shows the object as it was before the correction: stale, not a fight.
+	 * "" = not waiting. await_until bounds the wait (a lost echo). */
+	char await_rv[24];
+	int64_t await_until;
 };
 
 /* The desired set of one sync (see the header comment). */
@@ -67,6 +73,14 @@ struct selfheal {
 	 * malloc arena; kube_watch frees it after the callback, and without a
 	 * trim those pages would stay until the next sync. */
 	int64_t trim_at_ms;
+	/* The correction in flight (one at a time: one worker). Events for that
+	 * object are recorded, not acted on; when the apply returns, its
+	 * resourceVersion tells which of them came after it (see fix_done). */
+	const char *fixing_key;
+	char fix_seen[8][24];    /* resourceVersions seen meanwhile, in order */
+	int fix_nseen, fix_overflow;
+	int fix_last_drift;      /* the last of them differs from desired */
+	char fix_last_why[256];
 	int worker_started;
 	pthread_t worker;
 };
@@ -157,25 +171,95 @@ static void mark_drift(struct selfheal *h, struct heal_obj *o, const char *why)
 	pthread_cond_signal(&h->cv);
 }
 
-/* Marks o if live differs from desired. Caller holds mu. */
-static void check_live(struct selfheal *h, struct heal_obj *o, const cJSON *live)
+/* 1 when live differs from desired (why says where), 0 when equal, <0 on
+ * error. Caller holds mu. */
+static int live_differs(struct heal_obj *o, const cJSON *live, char *why, size_t whylen)
 {
 	struct sync_diff_opts d = { .manager = KAIRN_FIELD_MANAGER };
 	struct sync_diff_result r = { 0 };
+	const char *rv = jsonx_str(live, "metadata.resourceVersion");
 	cJSON *want = cJSON_Parse(o->desired);
 	int rc = want ? sync_diff(want, live, &d, &r) : KAIRN_ENOMEM;
 
 	if (rc == 1) {
-		char first[256];
 		size_t n = r.paths.len ? strcspn(r.paths.data, "\n") : 0;
 
-		snprintf(first, sizeof(first), "%.*s", (int)(n < 200 ? n : 200), r.paths.data ? r.paths.data : "");
-		mark_drift(h, o, first);
+		snprintf(why, whylen, "%.*s; resourceVersion %.24s", (int)(n < 200 ? n : 200),
+			 r.paths.data ? r.paths.data : "", rv ? rv : "?");
 	} else if (rc < 0) {
 		log_error("self-heal: cannot compare %s: out of memory", o->key);
 	}
 	sync_diff_result_free(&r);
 	cJSON_Delete(want);
+	return rc;
+}
+
+/* Marks o if live differs from desired. Caller holds mu. */
+static void check_live(struct selfheal *h, struct heal_obj *o, const cJSON *live)
+{
+	char why[256];
+
+	if (live_differs(o, live, why, sizeof(why)) == 1)
+		mark_drift(h, o, why);
+}
+
+/* An event (or a listed object; live NULL: deleted or missing) for the
+ * object being corrected: remember its resourceVersion and whether it
+ * differs, for fix_done. Caller holds mu. */
+static void fix_note(struct selfheal *h, struct heal_obj *o, const cJSON *live, const char *gone)
+{
+	const char *rv = live ? jsonx_str(live, "metadata.resourceVersion") : NULL;
+
+	if (h->fix_nseen == (int)(sizeof(h->fix_seen) / sizeof(h->fix_seen[0])) || (rv && strlen(rv) >= 24))
+		h->fix_overflow = 1;
+	else
+		snprintf(h->fix_seen[h->fix_nseen++], sizeof(h->fix_seen[0]), "%s", rv ? rv : "");
+	if (!live) {
+		h->fix_last_drift = 1;
+		snprintf(h->fix_last_why, sizeof(h->fix_last_why), "%s", gone);
+	} else {
+		h->fix_last_drift = live_differs(o, live, h->fix_last_why, sizeof(h->fix_last_why)) == 1;
+	}
+}
+
+static int is_fixing(const struct selfheal *h, const struct heal_obj *o)
+{
+	return h->fixing_key && strcmp(h->fixing_key, o->key) == 0;
+}
+
+/* The correction of o returned resourceVersion rv (NULL: unknown). Events
+ * seen meanwhile that precede rv in the stream are stale; one that follows
+ * it is a new change by someone else. Caller holds mu. */
+static void fix_done(struct selfheal *h, struct heal_obj *o, const char *rv)
+{
+	int at = -1;
+
+	for (int i = 0; rv && *rv && i < h->fix_nseen; i++)
+		if (strcmp(h->fix_seen[i], rv) == 0)
+			at = i;
+	if (rv && *rv && at < 0 && !h->fix_overflow && strlen(rv) < sizeof(o->await_rv)) {
+		/* Its echo has not arrived: all seen so far were older. */
+		strcpy(o->await_rv, rv);
+		o->await_until = time_mono_ms() + 5000;
+	} else if ((at < 0 || at < h->fix_nseen - 1) && h->fix_last_drift) {
+		/* Changed again after the correction (or unknown order). */
+		mark_drift(h, o, h->fix_last_why);
+	}
+	h->fixing_key = NULL;
+	h->fix_nseen = h->fix_overflow = h->fix_last_drift = 0;
+}
+
+/* Drops a watch event older than o's last correction. Caller holds mu. */
+static int stale_event(struct heal_obj *o, const cJSON *live)
+{
+	const char *rv = live ? jsonx_str(live, "metadata.resourceVersion") : NULL;
+
+	if (!o->await_rv[0])
+		return 0;
+	if (rv && strcmp(rv, o->await_rv) != 0 && time_mono_ms() < o->await_until)
+		return 1;
+	o->await_rv[0] = '\0'; /* the echo (or the wait ran out): what follows is new */
+	return 0;
 }
 
 static int same_type(const struct kube_resource *a, const struct kube_resource *b)
@@ -199,14 +283,26 @@ static void on_relist(struct selfheal *h, const struct kube_resource *res, const
 		struct heal_obj *o = key ? heal_set_find(&h->set, key) : NULL;
 
 		if (o) {
-			check_live(h, o, it);
+			if (is_fixing(h, o)) {
+				fix_note(h, o, it, NULL);
+			} else {
+				o->await_rv[0] = '\0'; /* a list is a fresh view */
+				check_live(h, o, it);
+			}
 			seen[o - h->set.objs] = 1;
 		}
 		free(key);
 	}
-	for (size_t i = 0; i < h->set.n; i++)
-		if (!seen[i] && same_type(&h->set.objs[i].res, res))
-			mark_drift(h, &h->set.objs[i], "missing");
+	for (size_t i = 0; i < h->set.n; i++) {
+		struct heal_obj *o = &h->set.objs[i];
+
+		if (seen[i] || !same_type(&o->res, res))
+			continue;
+		if (is_fixing(h, o))
+			fix_note(h, o, NULL, "missing");
+		else
+			mark_drift(h, o, "missing");
+	}
 	free(seen);
 	h->trim_at_ms = time_mono_ms() + 500;
 }
@@ -228,9 +324,11 @@ static int on_event(void *ud, enum kube_event_type type, const cJSON *obj)
 	case KUBE_EVENT_DELETED:
 		key = obj_key(&w->res, obj);
 		o = key ? heal_set_find(&h->set, key) : NULL;
-		if (o && type == KUBE_EVENT_DELETED)
+		if (o && is_fixing(h, o))
+			fix_note(h, o, type == KUBE_EVENT_DELETED ? NULL : obj, "deleted");
+		else if (o && type == KUBE_EVENT_DELETED)
 			mark_drift(h, o, "deleted");
-		else if (o)
+		else if (o && !stale_event(o, obj))
 			check_live(h, o, obj);
 		free(key);
 		break;
@@ -295,12 +393,19 @@ static ssize_t next_due(struct selfheal *h)
 }
 
 /* Applies one object's desired state; called without mu. */
+/* Applies desired; rv gets the resourceVersion the server answered with. */
 static int correct(struct selfheal *h, const struct kube_resource *res, const cJSON *desired,
-		   struct kerr *e)
+		   char rv[24], struct kerr *e)
 {
 	struct kube_write_opts wo = { .field_manager = KAIRN_FIELD_MANAGER, .force = 1 };
+	cJSON *out = NULL;
+	const char *v;
+	int rc = kube_apply(h->kc, res, NULL, desired, &wo, &out, e);
 
-	return kube_apply(h->kc, res, NULL, desired, &wo, NULL, e);
+	v = out ? jsonx_str(out, "metadata.resourceVersion") : NULL;
+	snprintf(rv, 24, "%s", v && strlen(v) < 24 ? v : "");
+	cJSON_Delete(out);
+	return rc;
 }
 
 static void *worker_main(void *arg)
@@ -317,6 +422,7 @@ static void *worker_main(void *arg)
 		cJSON *copy;
 		char *key;
 		struct kerr e = { 0 };
+		char rv[24] = "";
 		int rc;
 
 		if (h->trim_at_ms && now >= h->trim_at_ms) {
@@ -341,9 +447,12 @@ static void *worker_main(void *arg)
 		copy = cJSON_Parse(o->desired);
 		key = strdup(o->key);
 		res = o->res;
+		h->fixing_key = key;
+		h->fix_nseen = h->fix_overflow = h->fix_last_drift = 0;
+		o->await_rv[0] = '\0';
 		pthread_mutex_unlock(&h->mu);
 
-		rc = (!copy || !key) ? kerr_set(&e, KAIRN_ENOMEM, "out of memory") : correct(h, &res, copy, &e);
+		rc = (!copy || !key) ? kerr_set(&e, KAIRN_ENOMEM, "out of memory") : correct(h, &res, copy, rv, &e);
 
 		pthread_mutex_lock(&h->mu);
 		{
@@ -356,12 +465,15 @@ static void *worker_main(void *arg)
 		if (o) {
 			o->last_fix_ms = time_mono_ms();
 			if (rc) {
+				h->fixing_key = NULL;
 				log_warn("self-heal: restoring %s failed: %s", key, e.msg);
 				mark_drift(h, o, "retry after a failed correction");
 			} else {
 				log_info("self-heal: restored %s", key);
+				fix_done(h, o, rv);
 			}
 		}
+		h->fixing_key = NULL;
 		cJSON_Delete(copy);
 		free(key);
 	}
