@@ -81,6 +81,8 @@ int backup_meta_to_json(const struct backup_meta *m, struct kbuf *out, struct ke
 	cJSON_AddStringToObject(md, "name", m->name);
 	cJSON_AddStringToObject(md, "namespace", "velero");
 	lab = cJSON_AddObjectToObject(md, "labels");
+	if (m->schedule)
+		cJSON_AddStringToObject(lab, "velero.io/schedule-name", m->schedule);
 	cJSON_AddStringToObject(lab, "velero.io/storage-location", loc);
 	spec = cJSON_AddObjectToObject(root, "spec");
 	cJSON_AddObjectToObject(spec, "metadata");
@@ -154,6 +156,7 @@ int backup_meta_parse(const char *json, size_t len, struct backup_meta **out, st
 	cJSON *root = cJSON_ParseWithLength(json, len);
 	struct backup_meta *m = NULL;
 	const char *kind, *apiv;
+	const cJSON *sched;
 	int rc = 0;
 
 	*out = NULL;
@@ -183,6 +186,9 @@ int backup_meta_parse(const char *json, size_t len, struct backup_meta **out, st
 	m->label_selector = dup_node(root, "spec.labelSelector");
 	m->ttl = dup_str(root, "spec.ttl");
 	m->storage_location = dup_str(root, "spec.storageLocation");
+	sched = jsonx_pointer_get(root, "/metadata/labels/velero.io~1schedule-name");
+	if (cJSON_IsString(sched))
+		m->schedule = strdup(sched->valuestring);
 	m->phase = dup_str(root, "status.phase");
 	m->format_version = dup_str(root, "status.formatVersion");
 	m->start = get_time(root, "status.startTimestamp");
@@ -214,6 +220,7 @@ void backup_meta_free(struct backup_meta *m)
 	cJSON_Delete(m->label_selector);
 	free(m->ttl);
 	free(m->storage_location);
+	free(m->schedule);
 	free(m->phase);
 	free(m->format_version);
 	free(m);

@@ -32,13 +32,13 @@ const char cmd_backup_usage[] =
 	"       kairn backup list --storage-location URL\n"
 	"       kairn backup describe NAME --storage-location URL\n"
 	"       kairn backup delete NAME --storage-location URL\n"
-	"       kairn backup gc --storage-location URL\n"
+	"       kairn backup gc --storage-location URL    (also: kairn backup prune)\n"
 	"\n"
 	"Snapshots cluster resources into a Velero-compatible backup (Velero restores it, and\n"
 	"kairn restores Velero's), stored in a directory or an S3 bucket.\n"
 	"\n"
 	"      --storage-location URL          file:///path, a path, or\n"
-	"                                      s3://bucket/prefix?region=R&endpoint=URL\n"
+	"                                      s3://bucket/prefix?region=R&endpoint=URL (also --storage)\n"
 	"      --credentials-file F            Velero-style S3 credentials ([default]\n"
 	"                                      aws_access_key_id=...); default: AWS_* env\n"
 	"create:\n"
@@ -166,6 +166,7 @@ static int backup_create(struct backup_args *a, const struct kairn_globals *g)
 	meta.included_resources = list_json(a->inc_res);
 	meta.excluded_resources = list_json(a->exc_res);
 	meta.ttl = (char *)(a->ttl ? a->ttl : "720h0m0s");
+	meta.schedule = (char *)a->schedule;
 	meta.phase = "Completed";
 	meta.format_version = BACKUP_FORMAT_VERSION;
 	meta.completion = time(NULL);
@@ -372,6 +373,7 @@ int cmd_backup(int argc, char **argv, const struct kairn_globals *g)
 {
 	static const struct option opts[] = {
 		{ "storage-location", required_argument, NULL, O_STORE },
+		{ "storage", required_argument, NULL, O_STORE },
 		{ "credentials-file", required_argument, NULL, O_CREDS },
 		{ "include-namespaces", required_argument, NULL, O_INC_NS },
 		{ "exclude-namespaces", required_argument, NULL, O_EXC_NS },
@@ -393,6 +395,8 @@ int cmd_backup(int argc, char **argv, const struct kairn_globals *g)
 		return argc < 2 ? cli_usage_error("backup", "expected create, list, describe, delete or gc")
 				: cli_print_help("backup");
 	sub = argv[1];
+	if (!strcmp(sub, "prune")) /* deleting expired backups: gc, as the issue and Velero users say it */
+		sub = "gc";
 	argc--;
 	argv++;
 	optind = 1;

@@ -30,10 +30,16 @@ for n in $names; do
 	[[ $ts > $before || $ts == "$before" ]] && [[ $ts < $after || $ts == "$after" ]] ||
 		fail "timestamp $ts of $n is not the UTC time of the run ($before..$after)"
 	[ -f "$W/store/backups/$n/$n.tar.gz" ] || fail "no archive for $n"
-	python3 -c 'import json,sys; b=json.load(open(sys.argv[1])); assert b["metadata"]["name"]==sys.argv[2], b["metadata"]' \
-		"$W/store/backups/$n/velero-backup.json" "$n" || fail "velero-backup.json of $n names another backup"
+	python3 -c 'import json,sys; b=json.load(open(sys.argv[1])); assert b["metadata"]["name"]==sys.argv[2], b["metadata"]
+assert b["metadata"]["labels"].get("velero.io/schedule-name") == "nightly", b["metadata"]' \
+		"$W/store/backups/$n/velero-backup.json" "$n" || fail "velero-backup.json of $n: wrong name or no velero.io/schedule-name label"
 	grep -q "^backup $n:" "$W/out1" "$W/out2" || fail "the summary does not name $n"
 done
+
+# `backup prune` is gc (deletes backups past their TTL; none is yet), and
+# --storage is --storage-location.
+"$KAIRN_BIN" backup prune --storage "file://$W/store" >"$W/prune.out" || fail "backup prune failed"
+[ "$(ls "$W/store/backups" | wc -l)" = 2 ] || fail "prune deleted unexpired backups"
 
 usage() {
 	local rc=0

@@ -41,7 +41,8 @@ done
 out=$("$kubectl" --kubeconfig "$KUBESIM_KUBECONFIG" apply --dry-run=server -f "$m/" 2>&1) || { echo "$out"; fail "dry-run apply failed"; }
 echo "$out"
 for want in "deployment.apps/kairn" "service/kairn" "servicemonitor.monitoring.coreos.com/kairn" \
-	"cronjob.batch/kairn-backup-nightly" "secret/kairn-git" "configmap/kairn-config" \
+	"cronjob.batch/kairn-backup-nightly" "cronjob.batch/kairn-backup-titan-data-hourly" \
+	"job.batch/kairn-restore" "secret/kairn-git" "configmap/kairn-config" \
 	"clusterrole.rbac.authorization.k8s.io/kairn-sync" "role.rbac.authorization.k8s.io/kairn-leader-election"; do
 	grep -q "^$want .*(server dry run)" <<<"$out" || fail "$want not in the dry-run output"
 done
