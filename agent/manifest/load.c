@@ -364,6 +364,7 @@ int manifest_load_dir(const char *dir, const struct manifest_opts *opts, struct 
 		rc = kerr_set(e, KAIRN_ENOMEM, "out of memory");
 		goto out;
 	}
+	kobj_set_compact_on_add(set, opts->compact);
 	if ((rc = collect_files(dir, opts, &files, diag, e)))
 		goto out;
 	for (size_t i = 0; i < files.n; i++) {

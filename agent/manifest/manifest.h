@@ -55,6 +55,9 @@ struct manifest_opts {
 	const char *display_dir;
 	struct manifest_diag *diag;  /* optional: receives every error and warning;
 				      * without it warnings are logged */
+	int compact;                 /* keep objects as compact JSON (kobj_compact)
+				      * as they are loaded, so that a large set's
+				      * peak memory is its text, not its trees */
 };
 
 /* Loads dir. On success *out is a new set (caller frees). On failure *out is

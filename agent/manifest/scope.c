@@ -45,7 +45,7 @@ static enum scope crd_scope(const struct kobj_set *set, const char *group, const
 {
 	for (size_t i = 0; i < kobj_set_count(set); i++) {
 		const struct kobj *k = kobj_set_at(set, i);
-		const cJSON *spec = cJSON_GetObjectItemCaseSensitive(k->obj, "spec");
+		const cJSON *spec = k->obj ? cJSON_GetObjectItemCaseSensitive(k->obj, "spec") : NULL; /* CRDs are never compacted */
 		const cJSON *g = cJSON_GetObjectItemCaseSensitive(spec, "group");
 		const cJSON *names = cJSON_GetObjectItemCaseSensitive(spec, "names");
 		const cJSON *nk = cJSON_GetObjectItemCaseSensitive(names, "kind");

@@ -98,7 +98,49 @@ int kobj_new(cJSON *obj, const char *file, int line, struct kobj **out, struct k
 	return 0;
 }
 
+int kobj_compact(struct kobj *k)
+{
+	char *text;
+
+	if (!k->obj)
+		return 0;
+	if (!(text = cJSON_PrintUnformatted(k->obj)))
+		return KAIRN_ENOMEM;
+	cJSON_Delete(k->obj);
+	k->obj = NULL;
+	k->json = text;
+	return 0;
+}
+
+int kobj_expand(struct kobj *k)
+{
+	cJSON *tree;
+
+	if (!k->json)
+		return 0;
+	if (!(tree = cJSON_Parse(k->json)))
+		return KAIRN_ENOMEM; /* our own output: only memory can fail */
+	free(k->json);
+	k->json = NULL;
+	k->obj = tree;
+	return 0;
+}
+
+static int set_namespace_tree(struct kobj *k, const char *ns, struct kerr *e);
+
 int kobj_set_namespace(struct kobj *k, const char *ns, struct kerr *e)
+{
+	int compacted = k->json != NULL, rc;
+
+	if (kobj_expand(k))
+		return kerr_set(e, KAIRN_ENOMEM, "out of memory");
+	rc = set_namespace_tree(k, ns, e);
+	if (compacted && kobj_compact(k) && !rc)
+		rc = kerr_set(e, KAIRN_ENOMEM, "out of memory");
+	return rc;
+}
+
+static int set_namespace_tree(struct kobj *k, const char *ns, struct kerr *e)
 {
 	cJSON *meta = cJSON_GetObjectItemCaseSensitive(k->obj, "metadata");
 	char *copy = strdup(ns);
@@ -127,6 +169,7 @@ void kobj_free(struct kobj *k)
 	if (!k)
 		return;
 	cJSON_Delete(k->obj);
+	free(k->json);
 	free(k->api_version);
 	free(k->group);
 	free(k->version);
@@ -147,7 +190,13 @@ struct kobj_set {
 	struct kobj **items;
 	size_t n, cap;
 	struct strmap *index;
+	int compact_on_add;
 };
+
+void kobj_set_compact_on_add(struct kobj_set *s, int on)
+{
+	s->compact_on_add = on;
+}
 
 static void *pos_value(size_t pos)
 {
@@ -213,6 +262,8 @@ int kobj_set_add(struct kobj_set *s, struct kobj *k, const struct kobj **existin
 		return KAIRN_ECONFLICT;
 	}
 	if (vec_reserve(s->items, s->n, s->cap, 64))
+		return KAIRN_ENOMEM;
+	if (s->compact_on_add && strcmp(k->kind, "CustomResourceDefinition") != 0 && kobj_compact(k))
 		return KAIRN_ENOMEM;
 	if (strmap_put(s->index, k->key, pos_value(s->n), NULL))
 		return KAIRN_ENOMEM;

@@ -20,7 +20,8 @@
 #include "util/err.h"
 
 struct kobj {
-	cJSON *obj;          /* the whole object (owned) */
+	cJSON *obj;          /* the whole object (owned); NULL while compacted */
+	char *json;          /* compact JSON text while compacted, else NULL */
 	char *api_version;   /* "apps/v1" */
 	char *group;         /* "apps"; "" for the core group */
 	char *version;       /* "v1" */
@@ -43,6 +44,12 @@ int kobj_new(cJSON *obj, const char *file, int line, struct kobj **out, struct k
  * kobj_set_reindex afterwards. */
 int kobj_set_namespace(struct kobj *k, const char *ns, struct kerr *e);
 void kobj_free(struct kobj *k);
+/* Trades the tree for compact JSON text, about a fifth of its memory (a
+ * cJSON node is 64 bytes plus its strings); kobj_expand gives the tree back.
+ * Both return 0 or KAIRN_ENOMEM (k unchanged then); either is a no-op when
+ * k is already in that form. The metadata fields above stay as they are. */
+int kobj_compact(struct kobj *k);
+int kobj_expand(struct kobj *k);
 
 /* "group/kind/namespace/name" in a malloc'd string (NULL on ENOMEM). */
 char *kobj_key_make(const char *group, const char *kind, const char *ns, const char *name);
@@ -57,6 +64,10 @@ int kobj_set_new(struct kobj_set **out);
  * object already in the set (existing may be NULL). */
 int kobj_set_add(struct kobj_set *s, struct kobj *k, const struct kobj **existing);
 struct kobj *kobj_set_get(const struct kobj_set *s, const char *key);
+/* From now on, kobj_set_add compacts what it adds (kobj_compact), except
+ * CustomResourceDefinitions, whose scope readers look up often. For sets
+ * of thousands of objects that are then read one at a time. */
+void kobj_set_compact_on_add(struct kobj_set *s, int on);
 /* Removes key and returns its kobj to the caller (NULL if absent). O(n):
  * keeps the order of the others. */
 struct kobj *kobj_set_remove(struct kobj_set *s, const char *key);

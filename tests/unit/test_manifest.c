@@ -11,6 +11,7 @@
 #include "test_manifest_support.h"
 
 #include "manifest/manifest.h"
+#include "util/jsonx.h"
 #include "util/kobj.h"
 #include "util/yamljson.h"
 
@@ -567,6 +568,37 @@ static struct kobj *mk(const char *av, const char *kind, const char *ns, const c
 	return k;
 }
 
+static void test_kobj_compact_keeps_the_object_and_set_compacts_on_add(void **state)
+{
+	struct kobj *k = mk("apps/v1", "Deployment", NULL, "api"), *crd;
+	struct kobj_set *set;
+	struct kerr e;
+	char *before = cJSON_PrintUnformatted(k->obj);
+
+	(void)state;
+	assert_int_equal(kobj_set_new(&set), 0);
+	kobj_set_compact_on_add(set, 1);
+	assert_int_equal(kobj_set_add(set, k, NULL), 0);
+	assert_null(k->obj);
+	assert_string_equal(k->json, before);
+	/* Namespace defaulting works on a compacted object and keeps it compact. */
+	assert_int_equal(kobj_set_namespace(k, "shop", &e), 0);
+	assert_null(k->obj);
+	assert_non_null(strstr(k->json, "\"namespace\":\"shop\""));
+	assert_string_equal(k->key, "apps/Deployment/shop/api");
+	assert_int_equal(kobj_expand(k), 0);
+	assert_null(k->json);
+	assert_string_equal(jsonx_str(k->obj, "metadata.namespace"), "shop");
+	assert_int_equal(kobj_expand(k), 0); /* already a tree: no-op */
+	/* CRDs stay trees: their scope is looked up while loading. */
+	crd = mk("apiextensions.k8s.io/v1", "CustomResourceDefinition", NULL, "widgets.example.com");
+	assert_int_equal(kobj_set_add(set, crd, NULL), 0);
+	assert_non_null(crd->obj);
+	assert_null(crd->json);
+	kobj_set_free(set);
+	free(before);
+}
+
 static void test_kobj_key_is_group_kind_namespace_name(void **state)
 {
 	struct kobj *k = mk("apps/v1", "Deployment", "platform", "api");
@@ -636,6 +668,7 @@ int main(void)
 		cmocka_unit_test(test_default_namespace_uses_builtin_scope_and_crds),
 		cmocka_unit_test(test_default_namespace_detects_new_duplicates),
 		cmocka_unit_test(test_kobj_key_is_group_kind_namespace_name),
+		cmocka_unit_test(test_kobj_compact_keeps_the_object_and_set_compacts_on_add),
 		cmocka_unit_test(test_kobj_set_add_get_remove_keep_order),
 	};
 
