@@ -428,7 +428,7 @@ int selfheal_update(struct selfheal *h, const struct sync_plan *p, struct kerr *
 			continue;
 		}
 		o = calloc(1, sizeof(*o));
-		if (!o || !(o->key = strdup(en->key)) || !(o->desired = cJSON_PrintUnformatted(en->desired)) ||
+		if (!o || !(o->key = strdup(en->key)) || !(o->desired = strdup(en->desired)) ||
 		    strmap_put(objs, en->key, o, NULL)) {
 			heal_obj_free(o);
 			rc = kerr_set(e, KAIRN_ENOMEM, "out of memory");

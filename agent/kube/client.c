@@ -325,6 +325,15 @@ static size_t on_body(char *p, size_t sz, size_t n, void *ud)
 	struct kube_resp *r = ud;
 	size_t max = r->max_body ? r->max_body : (size_t)512 << 20;
 
+	if (r->body.len == 0 && r->h) {
+		curl_off_t cl = -1;
+
+		/* one allocation for the whole body rather than a chain of
+		 * doublings, each freeing a large block (a LIST page is ~1 MB) */
+		if (curl_easy_getinfo(r->h, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl) == CURLE_OK &&
+		    cl > 0 && (uint64_t)cl <= max && kbuf_reserve(&r->body, (size_t)cl))
+			return 0;
+	}
 	if (r->body.len + sz * n > max || kbuf_append(&r->body, p, sz * n))
 		return 0; /* curl reports CURLE_WRITE_ERROR */
 	return sz * n;
@@ -371,6 +380,7 @@ int kube_easy_setup(struct kube_client *c, CURL *h, const struct kube_http *req,
 	int rc = 0;
 
 	*hdrs = NULL;
+	resp->h = h;
 	resp->retry_after_ms = -1;
 	resp->errbuf[0] = '\0';
 	curl_easy_setopt(h, CURLOPT_URL, req->url);

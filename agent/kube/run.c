@@ -107,7 +107,7 @@ static int xfer_prepare(struct xfer *x, struct kbuf *path, struct kbuf *query, s
 	if (op->kind != KUBE_OP_RAW && !op->res)
 		return kerr_set(e, KAIRN_EINVAL, "request without a resource");
 	if (op->kind == KUBE_OP_CREATE || op->kind == KUBE_OP_APPLY) {
-		if (!op->body)
+		if (!op->body && !op->body_json)
 			return kerr_set(e, KAIRN_EINVAL, "%s without an object",
 					op->kind == KUBE_OP_CREATE ? "create" : "apply");
 		if (!ns || !ns[0])
@@ -197,9 +197,9 @@ static int xfer_prepare(struct xfer *x, struct kbuf *path, struct kbuf *query, s
 	if (!rc && op->dry_run && op->kind != KUBE_OP_DELETE && op->kind != KUBE_OP_GET &&
 	    op->kind != KUBE_OP_LIST && op->kind != KUBE_OP_RAW)
 		rc = put_query(query, "dryRun", "All");
-	if (!rc && op->body && !x->body && op->kind != KUBE_OP_GET && op->kind != KUBE_OP_LIST &&
-	    op->kind != KUBE_OP_DELETE) {
-		x->body = cJSON_PrintUnformatted(op->body);
+	if (!rc && (op->body || op->body_json) && !x->body && op->kind != KUBE_OP_GET &&
+	    op->kind != KUBE_OP_LIST && op->kind != KUBE_OP_DELETE) {
+		x->body = op->body_json ? strdup(op->body_json) : cJSON_PrintUnformatted(op->body);
 		if (!x->body)
 			rc = KAIRN_ENOMEM;
 		else
@@ -221,7 +221,14 @@ static void xfer_release(struct kube_client *c, CURLM *m, struct xfer *x)
 	curl_slist_free_all(x->hdrs);
 	x->hdrs = NULL;
 	kube_creds_clear(&x->creds);
-	kbuf_free(&x->resp.body);
+	/* A LIST's next page reuses its buffer (freed in xfer_clear): freeing
+	 * a large block makes malloc consolidate every small free chunk, at
+	 * each page, which costs more than parsing the page. */
+	if (x->op->kind == KUBE_OP_LIST)
+		kbuf_reset(&x->resp.body);
+	else
+		kbuf_free(&x->resp.body);
+	x->resp.h = NULL;
 }
 
 static int xfer_start(struct kube_client *c, CURLM *m, struct xfer *x, struct kerr *e)
@@ -299,13 +306,21 @@ static int list_page(struct xfer *x, cJSON *page, struct kerr *e)
 		snprintf(ikind, sizeof(ikind), "%.*s", (int)strlen(kind) - 4, kind);
 	if (!x->items && !(x->items = cJSON_CreateArray()))
 		rc = KAIRN_ENOMEM;
-	while (!rc && items && (it = cJSON_DetachItemFromArray(items, 0))) {
+	cJSON_ArrayForEach(it, items) {
 		if (!cJSON_GetObjectItemCaseSensitive(it, "apiVersion") && api)
 			cJSON_AddStringToObject(it, "apiVersion", api);
 		if (!cJSON_GetObjectItemCaseSensitive(it, "kind") && ikind[0])
 			cJSON_AddStringToObject(it, "kind", ikind);
-		cJSON_AddItemToArray(x->items, it);
 	}
+	if (!rc && items && x->op->on_page) {
+		rc = x->op->on_page(x->op->on_page_ud, x->op, items, e);
+		cJSON_Delete(items);
+		if (rc)
+			return rc;
+		items = NULL;
+	}
+	while (!rc && items && (it = cJSON_DetachItemFromArray(items, 0)))
+		cJSON_AddItemToArray(x->items, it);
 	cJSON_Delete(items);
 	free(x->cont);
 	x->cont = cont && cont[0] ? strdup(cont) : NULL;
@@ -358,6 +373,10 @@ static enum next_step finish(struct kube_client *c, struct xfer *x, CURLcode cc,
 	} else if (status >= 200 && status < 300) {
 		cJSON *o = NULL;
 
+		if (op->no_result && op->kind != KUBE_OP_LIST) {
+			op->rc = 0;
+			return STEP_DONE;
+		}
 		if (x->resp.body.len) {
 			o = cJSON_ParseWithLength(x->resp.body.data, x->resp.body.len);
 			if (!o) {
@@ -425,6 +444,7 @@ static enum next_step finish(struct kube_client *c, struct xfer *x, CURLcode cc,
 
 static void xfer_clear(struct xfer *x)
 {
+	kbuf_free(&x->resp.body);
 	free(x->path);
 	free(x->body);
 	cJSON_Delete(x->items);
