@@ -32,12 +32,20 @@ static void share_unlock(CURL *h, curl_lock_data data, void *ud)
 	pthread_mutex_unlock(&c->share_mu[data]);
 }
 
+/* Why these defaults: what protects the API server is the concurrency
+ * bound (32 requests in flight, i.e. at most 32 of API Priority and
+ * Fairness's seats) and honouring 429 + Retry-After: both react to how
+ * loaded the server is. A QPS limit does not (it is open-loop), and at
+ * client-go's 5/s or Flux's and Argo CD's 50/s it would make a 10,000-object
+ * sync take minutes against a server that answers in milliseconds. So the
+ * limiter is a guard against a runaway loop, set where normal syncs never
+ * meet it: a burst that covers a 2,000-request sync, then 1,000/s. */
 static void opts_defaults(struct kube_client_opts *o)
 {
 	if (o->qps == 0)
-		o->qps = 200;
+		o->qps = 1000;
 	if (o->burst <= 0)
-		o->burst = 400;
+		o->burst = 2000;
 	if (o->concurrency <= 0)
 		o->concurrency = 32;
 	if (o->timeout_ms <= 0)

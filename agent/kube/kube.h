@@ -44,8 +44,8 @@ struct kube_client; /* opaque, thread-safe */
 
 /* Tuning. Zeroed fields take the defaults shown. */
 struct kube_client_opts {
-	double qps;             /* requests per second; 200; < 0 = unlimited */
-	int burst;              /* token bucket size; 400 */
+	double qps;             /* requests per second; 1000; < 0 = unlimited */
+	int burst;              /* token bucket size; 2000 */
 	int concurrency;        /* requests in flight per client; 32 */
 	int64_t timeout_ms;     /* per attempt (not watches); 60000 */
 	int max_attempts;       /* per request, first try included; 5 */
