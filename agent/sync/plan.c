@@ -326,7 +326,6 @@ static int hpa_targets(struct builder *b, struct strmap *targets)
 		struct sync_entry *en = &b->p->entries[i];
 		const char *api, *kind, *name;
 		char gbuf[256], *key;
-
 		cJSON *hpa;
 
 		if (strcmp(en->kind, "HorizontalPodAutoscaler") != 0 || !en->desired)

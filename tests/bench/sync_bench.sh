@@ -112,7 +112,7 @@ kpt_prepare() { # kpt_prepare DIR: the ResourceGroup CRD and an inventory for DI
 	KUBECONFIG=$KC kpt live install-resource-group >/dev/null
 	"$KUBECTL" --kubeconfig "$KC" wait --for=condition=established crd/resourcegroups.kpt.dev --timeout=30s >/dev/null
 	"$KUBECTL" --kubeconfig "$KC" create namespace bench-inventory >/dev/null 2>&1 || true
-	KUBECONFIG=$KC kpt live init "$1" --namespace bench-inventory >/dev/null
+	KUBECONFIG=$KC kpt live init "$1" --namespace bench-inventory >/dev/null 2>&1
 }
 
 echo "kubesim: ${LATENCY_MS} ms latency per request, HTTP, one server for all tools (reset between them)"
