@@ -27,7 +27,6 @@ struct builder {
 	const struct sync_opts *o;
 	struct sync_plan *p;
 	size_t cap;
-	size_t size_hint;          /* entries expected: the number of inputs */
 	struct strmap *by_key;     /* key -> entry index + 1 */
 	struct strmap *crd_kinds;  /* "group/Kind" -> "Namespaced"/"Cluster" scope string */
 	struct strmap *hpa;        /* keys of workloads an HPA scales */
@@ -94,9 +93,10 @@ static struct sync_entry *new_entry(struct builder *b)
 	struct sync_plan *p = b->p;
 
 	if (p->n == b->cap) {
-		/* first the number of inputs (a plan has about as many
-		 * entries), then doubling for prune candidates */
-		size_t cap = b->cap ? b->cap * 2 : b->size_hint > 64 ? b->size_hint : 64;
+		/* Doubling, not sized to the inputs up front: the largest
+		 * array comes late, when most inputs have been consumed and
+		 * freed, so it does not add to the peak at the start. */
+		size_t cap = b->cap ? b->cap * 2 : 64;
 		struct sync_entry *g = realloc(p->entries, cap * sizeof(*g));
 
 		if (!g) {
@@ -738,7 +738,7 @@ static void finish(struct builder *b)
 int sync_plan_build(struct kube_client *kc, struct sync_input *in, size_t n,
 		    const struct sync_opts *o, struct sync_plan **out, struct kerr *e)
 {
-	struct builder b = { .kc = kc, .o = o, .size_hint = n };
+	struct builder b = { .kc = kc, .o = o };
 	int rc = 0;
 
 	*out = NULL;
