@@ -563,6 +563,8 @@ int kube_run(struct kube_client *c, struct kube_op *ops, size_t n, struct kerr *
 	int active = 0, rc = 0;
 
 	pool.v = calloc(pool.cap + 1, sizeof(CURL *));
+	if (!pool.v)
+		pool.cap = 0; /* easy_put then cleans up at once */
 	if (!xs || !q.v || !m || !pool.v) {
 		rc = kerr_set(e, KAIRN_ENOMEM, "out of memory");
 		goto out;
