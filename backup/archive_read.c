@@ -21,6 +21,7 @@
 #include "util/err.h"
 #include "util/jsonx.h"
 #include "util/log.h"
+#include "util/vec.h"
 
 #define IN_CHUNK 65536
 #define OUT_CHUNK 65536
@@ -273,16 +274,9 @@ static int take_item(struct read_state *st, struct archive *a, int64_t size, con
 		goto out;
 	}
 	st->spool_off += (uint64_t)size;
-	if (st->n == st->cap) {
-		size_t ncap = st->cap ? st->cap * 2 : 256;
-		struct raw_copy *nc = realloc(st->copies, ncap * sizeof(*nc));
-
-		if (!nc) {
-			rc = kerr_set(e, KAIRN_ENOMEM, "out of memory");
-			goto out;
-		}
-		st->copies = nc;
-		st->cap = ncap;
+	if (vec_reserve(st->copies, st->n, st->cap, 256)) {
+		rc = kerr_set(e, KAIRN_ENOMEM, "out of memory");
+		goto out;
 	}
 	st->copies[st->n++] = c;
 	memset(&c, 0, sizeof(c));

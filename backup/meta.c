@@ -20,32 +20,13 @@
 
 int backup_ttl_seconds(const char *ttl, long long *out, struct kerr *e)
 {
-	const char *p = ttl;
-	long long total = 0;
+	int64_t ms;
 
 	if (!ttl || !*ttl)
 		return kerr_set(e, KAIRN_EINVAL, "empty ttl");
-	while (*p) {
-		char *end;
-		double v = strtod(p, &end);
-		long long mult;
-
-		if (end == p)
-			return kerr_set(e, KAIRN_EINVAL, "ttl %s: expected a number at \"%s\"", ttl, p);
-		if (!strncmp(end, "ms", 2))
-			mult = 0, end += 2;
-		else if (*end == 'h')
-			mult = 3600, end++;
-		else if (*end == 'm')
-			mult = 60, end++;
-		else if (*end == 's')
-			mult = 1, end++;
-		else
-			return kerr_set(e, KAIRN_EINVAL, "ttl %s: unknown unit at \"%s\"", ttl, end);
-		total += (long long)(v * (double)mult);
-		p = end;
-	}
-	*out = total;
+	if (time_parse_duration_ms(ttl, &ms))
+		return kerr_set(e, KAIRN_EINVAL, "ttl \"%s\" is not a duration like 720h or 90m", ttl);
+	*out = ms / 1000;
 	return 0;
 }
 
@@ -75,10 +56,10 @@ static void add_time(cJSON *o, const char *key, time_t t)
 int backup_meta_to_json(const struct backup_meta *m, struct kbuf *out, struct kerr *e)
 {
 	cJSON *root = cJSON_CreateObject(), *md, *spec, *status, *lab;
-	const char *ttl = m->ttl ? m->ttl : "720h0m0s";
+	char ttl[32];
 	const char *loc = m->storage_location ? m->storage_location : "default";
 	time_t expiration = m->expiration;
-	long long ttl_s;
+	long long ttl_s = 0;
 	int rc = 0;
 
 	if (!root)
@@ -87,8 +68,10 @@ int backup_meta_to_json(const struct backup_meta *m, struct kbuf *out, struct ke
 		rc = kerr_set(e, KAIRN_EINVAL, "backup has no name");
 		goto out;
 	}
-	if ((rc = backup_ttl_seconds(ttl, &ttl_s, e)))
+	/* Stored as Go prints a time.Duration ("24h" → "24h0m0s"), as Velero does. */
+	if ((rc = backup_ttl_seconds(m->ttl ? m->ttl : "720h", &ttl_s, e)))
 		goto out;
+	time_format_duration((int64_t)ttl_s * 1000, ttl);
 	if (!expiration && m->start)
 		expiration = m->start + (time_t)ttl_s;
 	/* Field order is Go's struct order (backup_types.go); map keys sorted. */
@@ -98,6 +81,8 @@ int backup_meta_to_json(const struct backup_meta *m, struct kbuf *out, struct ke
 	cJSON_AddStringToObject(md, "name", m->name);
 	cJSON_AddStringToObject(md, "namespace", "velero");
 	lab = cJSON_AddObjectToObject(md, "labels");
+	if (m->schedule)
+		cJSON_AddStringToObject(lab, "velero.io/schedule-name", m->schedule);
 	cJSON_AddStringToObject(lab, "velero.io/storage-location", loc);
 	spec = cJSON_AddObjectToObject(root, "spec");
 	cJSON_AddObjectToObject(spec, "metadata");
@@ -171,6 +156,7 @@ int backup_meta_parse(const char *json, size_t len, struct backup_meta **out, st
 	cJSON *root = cJSON_ParseWithLength(json, len);
 	struct backup_meta *m = NULL;
 	const char *kind, *apiv;
+	const cJSON *sched;
 	int rc = 0;
 
 	*out = NULL;
@@ -200,6 +186,9 @@ int backup_meta_parse(const char *json, size_t len, struct backup_meta **out, st
 	m->label_selector = dup_node(root, "spec.labelSelector");
 	m->ttl = dup_str(root, "spec.ttl");
 	m->storage_location = dup_str(root, "spec.storageLocation");
+	sched = jsonx_pointer_get(root, "/metadata/labels/velero.io~1schedule-name");
+	if (cJSON_IsString(sched))
+		m->schedule = strdup(sched->valuestring);
 	m->phase = dup_str(root, "status.phase");
 	m->format_version = dup_str(root, "status.formatVersion");
 	m->start = get_time(root, "status.startTimestamp");
@@ -231,6 +220,7 @@ void backup_meta_free(struct backup_meta *m)
 	cJSON_Delete(m->label_selector);
 	free(m->ttl);
 	free(m->storage_location);
+	free(m->schedule);
 	free(m->phase);
 	free(m->format_version);
 	free(m);

@@ -30,6 +30,7 @@ struct backup_meta {
 	cJSON *label_selector;
 	char *ttl;              /* Go duration, NULL → "720h0m0s" */
 	char *storage_location; /* NULL → "default" */
+	char *schedule;         /* label velero.io/schedule-name, NULL = none */
 	char *phase;            /* "Completed", "PartiallyFailed", "Failed", ... */
 	char *format_version;   /* "1.1.0" */
 	time_t start, completion, expiration; /* 0 = absent; expiration 0 → start + ttl */

@@ -12,6 +12,7 @@
 #include "util/buf.h"
 #include "util/codec.h"
 #include "util/err.h"
+#include "util/vec.h"
 
 int sigv4_uri_encode(struct kbuf *out, const char *s, int keep_slash)
 {
@@ -82,15 +83,8 @@ static int canonical_query(struct kbuf *b, const char *query)
 	if (!copy)
 		return KAIRN_ENOMEM;
 	for (tok = strtok_r(copy, "&", &save); tok; tok = strtok_r(NULL, "&", &save)) {
-		if (n == cap) {
-			char **np = realloc(params, (cap = cap ? cap * 2 : 8) * sizeof(*np));
-
-			if (!np) {
-				rc = KAIRN_ENOMEM;
-				goto out;
-			}
-			params = np;
-		}
+		if ((rc = vec_reserve(params, n, cap, 8)))
+			goto out;
 		params[n++] = tok;
 	}
 	if (n)

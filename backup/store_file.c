@@ -17,6 +17,7 @@
 #include "util/buf.h"
 #include "util/err.h"
 #include "util/fsutil.h"
+#include "util/vec.h"
 
 struct file_store {
 	struct backup_store base;
@@ -177,15 +178,8 @@ static int file_del(struct backup_store *s, const char *key, struct kerr *e)
 
 int backup_key_list_add(struct backup_key_list *l, size_t *cap, const char *k)
 {
-	if (l->n == *cap) {
-		size_t nc = *cap ? *cap * 2 : 64;
-		char **nk = realloc(l->keys, nc * sizeof(*nk));
-
-		if (!nk)
-			return KAIRN_ENOMEM;
-		l->keys = nk;
-		*cap = nc;
-	}
+	if (vec_reserve(l->keys, l->n, *cap, 64))
+		return KAIRN_ENOMEM;
 	if (!(l->keys[l->n] = strdup(k)))
 		return KAIRN_ENOMEM;
 	l->n++;

@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -147,6 +148,38 @@ int hook_spec_of(const cJSON *obj, struct hook_spec *spec, struct kerr *e)
 				"like 90s or 10m",
 				v);
 	return 0;
+}
+
+int hook_spec_at(const cJSON *obj, const char *file, int line, struct hook_spec *spec,
+		 struct kerr *e)
+{
+	const char *kind = jsonx_str(obj, "kind"), *ns = jsonx_str(obj, "metadata.namespace");
+	const char *name = jsonx_str(obj, "metadata.name");
+	int rc = hook_spec_of(obj, spec, e);
+
+	if (!name)
+		name = jsonx_str(obj, "metadata.generateName");
+
+	if (rc)
+		kerr_prefix(e, "%s:%d: %s %s%s%s", file && *file ? file : "?", line, kind ? kind : "object",
+			    ns ? ns : "", ns ? "/" : "", name ? name : "?");
+	return rc;
+}
+
+void hook_format_duration(int64_t ms, char *out, size_t outlen)
+{
+	int64_t s = ms / 1000;
+
+	if (ms % 1000 || ms == 0)
+		snprintf(out, outlen, "%lldms", (long long)ms);
+	else if (s % 3600 == 0)
+		snprintf(out, outlen, "%lldh", (long long)(s / 3600));
+	else if (s % 60 == 0)
+		snprintf(out, outlen, "%lldm", (long long)(s / 60));
+	else if (s > 60)
+		snprintf(out, outlen, "%lldm%llds", (long long)(s / 60), (long long)(s % 60));
+	else
+		snprintf(out, outlen, "%llds", (long long)s);
 }
 
 const char *hook_phase_name(enum hook_phase p)

@@ -22,6 +22,7 @@
 #define KAIRN_HOOKS_HOOK_H
 
 #include <cjson/cJSON.h>
+#include <stddef.h>
 #include <stdint.h>
 #include "util/err.h"
 
@@ -53,6 +54,14 @@ struct hook_spec {
 /* Reads obj's hook annotations. Returns 0 (spec->phases == 0 when obj is not
  * a hook) or KAIRN_EINVAL naming the annotation and value it cannot read. */
 int hook_spec_of(const cJSON *obj, struct hook_spec *spec, struct kerr *e);
+
+/* hook_spec_of for an object loaded from file at line: an error names the
+ * place and the object, "file:line: Job ns/name: metadata.annotations[...]". */
+int hook_spec_at(const cJSON *obj, const char *file, int line, struct hook_spec *spec,
+		 struct kerr *e);
+
+/* A duration as people write it: "500ms", "45s", "10m", "1m30s", "2h". */
+void hook_format_duration(int64_t ms, char *out, size_t outlen);
 
 /* "pre-sync", "sync", "post-sync", "sync-fail" for one phase bit. */
 const char *hook_phase_name(enum hook_phase p);

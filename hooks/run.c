@@ -10,6 +10,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* metadata.name, or generateName for hooks named by the server. */
+static const char *name_of(const struct hook_item *h)
+{
+	const char *n = jsonx_str(h->obj, "metadata.name");
+
+	if (!n)
+		n = jsonx_str(h->obj, "metadata.generateName");
+	return n ? n : "";
+}
+
 static int hook_cmp(const void *pa, const void *pb)
 {
 	const struct hook_item *a = pa, *b = pb;
@@ -25,7 +35,7 @@ static int hook_cmp(const void *pa, const void *pb)
 		   jsonx_str(b->obj, "metadata.namespace") ? jsonx_str(b->obj, "metadata.namespace") : "");
 	if (c)
 		return c;
-	return strcmp(jsonx_str(a->obj, "metadata.name"), jsonx_str(b->obj, "metadata.name"));
+	return strcmp(name_of(a), name_of(b));
 }
 
 void hooks_sort(struct hook_item *hooks, size_t n)
@@ -58,6 +68,8 @@ static struct hook_outcome *report_add(struct hook_report *rep)
 
 void hook_report_free(struct hook_report *rep)
 {
+	for (size_t i = 0; i < rep->n; i++)
+		cJSON_Delete(rep->runs[i].conditions);
 	free(rep->runs);
 	memset(rep, 0, sizeof(*rep));
 }
@@ -106,45 +118,74 @@ static int run_one(struct kube_client *kc, struct hook_item *h, enum hook_phase 
 	out->hook = h;
 	out->phase = phase;
 	out->state = HOOK_FAILED;
+	snprintf(out->name, sizeof(out->name), "%s", name_of(h));
 	if ((rc = kube_resolve(kc, api, kind, &res, e)))
 		goto out;
 	if (!res.namespaced)
 		ns = NULL;
-	if ((h->spec.delete_policy & HOOK_DELETE_BEFORE_CREATION) &&
+	/* A generateName hook gets a fresh name each run: nothing to delete first. */
+	if (name && (h->spec.delete_policy & HOOK_DELETE_BEFORE_CREATION) &&
 	    (rc = delete_and_wait(kc, &res, ns, name, o->delete_wait_ms > 0 ? o->delete_wait_ms : 60000,
 				  poll, e)))
 		goto out;
 	obj = cJSON_Duplicate(h->obj, 1);
+	if (obj && !res.namespaced) /* the plan gave every hook the default namespace */
+		cJSON_DeleteItemFromObjectCaseSensitive(jsonx_get(obj, "metadata"), "namespace");
 	labels = obj ? jsonx_ensure_obj(obj, "metadata.labels") : NULL;
 	if (!labels || (o->source && jsonx_set(labels, "kairn.dev/source", cJSON_CreateString(o->source)))) {
 		rc = kerr_set(e, KAIRN_ENOMEM, "out of memory");
 		goto out;
 	}
 	log_info("hook %s: %s %s%s%s starting", hook_phase_name(phase), kind, ns ? ns : "", ns ? "/" : "",
-		 name);
-	if ((rc = kube_apply(kc, &res, ns, obj, &w, NULL, e)))
+		 name ? name : out->name);
+	if (name) {
+		rc = kube_apply(kc, &res, ns, obj, &w, NULL, e);
+	} else {
+		cJSON *made = NULL;
+
+		rc = kube_create(kc, &res, ns, obj, &w, &made, e);
+		if (!rc)
+			snprintf(out->name, sizeof(out->name), "%s",
+				 jsonx_str(made, "metadata.name") ? jsonx_str(made, "metadata.name") : "");
+		cJSON_Delete(made);
+		name = out->name;
+		if (!rc && !*name)
+			rc = kerr_set(e, KAIRN_EAPI, "the server created %s %s* without a name", kind,
+				      jsonx_str(h->obj, "metadata.generateName"));
+	}
+	if (rc)
 		goto out;
 	for (;;) {
 		cJSON *live = NULL;
 
 		rc = kube_get(kc, &res, ns, name, &live, e);
 		if (rc == KAIRN_ENOTFOUND) {
-			snprintf(out->why, sizeof(out->why), "deleted while running");
+			out->state = HOOK_FAILED;
+			snprintf(out->why, sizeof(out->why), "deleted by someone else while running");
 			rc = 0;
 			break;
 		}
 		if (rc)
 			goto out;
 		out->state = hook_state_of(live, out->why, sizeof(out->why));
+		if (out->state == HOOK_RUNNING && time_mono_ms() >= deadline) {
+			char limit[32];
+
+			hook_format_duration(h->spec.timeout_ms, limit, sizeof(limit));
+			out->state = HOOK_FAILED;
+			snprintf(out->why, sizeof(out->why),
+				 "timed out: not finished after %s (kairn.dev/hook-timeout: %s; default 10m)",
+				 limit, limit);
+		}
+		if (out->state == HOOK_FAILED) {
+			const cJSON *conds = jsonx_get(live, "status.conditions");
+
+			hook_status_summary(live, out->status, sizeof(out->status));
+			out->conditions = conds ? cJSON_Duplicate(conds, 1) : NULL;
+		}
 		cJSON_Delete(live);
 		if (out->state != HOOK_RUNNING)
 			break;
-		if (time_mono_ms() >= deadline) {
-			out->state = HOOK_FAILED;
-			snprintf(out->why, sizeof(out->why), "timed out after %llds (kairn.dev/hook-timeout)",
-				 (long long)(h->spec.timeout_ms / 1000));
-			break;
-		}
 		time_sleep_ms(poll);
 	}
 	if ((out->state == HOOK_SUCCEEDED && (h->spec.delete_policy & HOOK_DELETE_ON_SUCCESS)) ||
@@ -161,6 +202,26 @@ out:
 		snprintf(out->why, sizeof(out->why), "%.500s", e->msg);
 	cJSON_Delete(obj);
 	return rc;
+}
+
+int hooks_plan_phase(struct hook_item *hooks, size_t n, enum hook_phase phase,
+		     struct hook_report *rep, struct kerr *e)
+{
+	hooks_sort(hooks, n);
+	for (size_t i = 0; i < n; i++) {
+		struct hook_outcome *out;
+
+		if (!(hooks[i].spec.phases & (unsigned)phase))
+			continue;
+		if (!(out = report_add(rep)))
+			return kerr_set(e, KAIRN_ENOMEM, "out of memory");
+		out->hook = &hooks[i];
+		out->phase = phase;
+		out->state = HOOK_RUNNING;
+		out->planned = 1;
+		snprintf(out->name, sizeof(out->name), "%s", name_of(&hooks[i]));
+	}
+	return 0;
 }
 
 int hooks_run_phase(struct kube_client *kc, struct hook_item *hooks, size_t n,
@@ -180,17 +241,20 @@ int hooks_run_phase(struct kube_client *kc, struct hook_item *hooks, size_t n,
 			return kerr_set(e, KAIRN_ENOMEM, "out of memory");
 		rc = run_one(kc, h, phase, o, out, e);
 		if (rc)
-			return kerr_prefix(e, "%s hook %s (%s)", hook_phase_name(phase),
-					   jsonx_str(h->obj, "metadata.name"), h->origin ? h->origin : "");
-		log_info("hook %s: %s %s in %.1fs%s%s", hook_phase_name(phase),
-			 jsonx_str(h->obj, "metadata.name"),
+			return kerr_prefix(e, "%s hook %s (%s)", hook_phase_name(phase), out->name,
+					   h->origin ? h->origin : "");
+		log_info("hook %s: %s %s in %.1fs%s%s", hook_phase_name(phase), out->name,
 			 out->state == HOOK_SUCCEEDED ? "succeeded" : "failed",
 			 (double)out->duration_ms / 1000, out->why[0] ? ": " : "", out->why);
-		if (out->state != HOOK_SUCCEEDED)
-			return kerr_set(e, KAIRN_EHOOK, "%s hook %s %s/%s (%s) failed: %s",
-					hook_phase_name(phase), jsonx_str(h->obj, "kind"),
-					jsonx_str(h->obj, "metadata.namespace") ? jsonx_str(h->obj, "metadata.namespace") : "",
-					jsonx_str(h->obj, "metadata.name"), h->origin ? h->origin : "", out->why);
+		if (out->state != HOOK_SUCCEEDED) {
+			const char *hns = jsonx_str(h->obj, "metadata.namespace");
+
+			return kerr_set(e, KAIRN_EHOOK, "%s hook %s %s%s%s (%s) failed: %s%s%s",
+					hook_phase_name(phase), jsonx_str(h->obj, "kind"), hns ? hns : "",
+					hns ? "/" : "", out->name,
+					h->origin ? h->origin : "", out->why, out->status[0] ? "; " : "",
+					out->status);
+		}
 	}
 	return 0;
 }

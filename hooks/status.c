@@ -64,3 +64,38 @@ enum hook_state hook_state_of(const cJSON *live, char *why, size_t whylen)
 	}
 	return HOOK_SUCCEEDED;
 }
+
+void hook_status_summary(const cJSON *live, char *out, size_t outlen)
+{
+	const char *kind = jsonx_str(live, "kind");
+	const cJSON *c;
+	size_t n = 0;
+
+	if (!out || !outlen)
+		return;
+	out[0] = '\0';
+#define PUT(...)                                                                    \
+	do {                                                                        \
+		int w_ = snprintf(out + n, outlen - n, __VA_ARGS__);                \
+		n = w_ < 0 ? n : (size_t)w_ >= outlen - n ? outlen - 1 : n + (size_t)w_; \
+	} while (0)
+	if (kind && strcmp(kind, "Pod") == 0) {
+		const char *phase = jsonx_str(live, "status.phase");
+
+		PUT("phase %s", phase ? phase : "unknown");
+	}
+	cJSON_ArrayForEach(c, jsonx_get(live, "status.conditions")) {
+		const char *t = jsonx_str(c, "type"), *st = jsonx_str(c, "status");
+		const char *reason = jsonx_str(c, "reason");
+
+		PUT("%s%s=%s%s%s%s", n ? ", " : "conditions ", t ? t : "?", st ? st : "?",
+		    reason ? " (" : "", reason ? reason : "", reason ? ")" : "");
+	}
+	if (kind && strcmp(kind, "Job") == 0)
+		PUT("%sactive %ld, succeeded %ld, failed %ld", n ? "; " : "",
+		    jsonx_long(live, "status.active", 0), jsonx_long(live, "status.succeeded", 0),
+		    jsonx_long(live, "status.failed", 0));
+	if (!n)
+		PUT("no status yet");
+#undef PUT
+}

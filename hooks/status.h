@@ -18,4 +18,10 @@ enum hook_state { HOOK_RUNNING = 0, HOOK_SUCCEEDED, HOOK_FAILED };
 /* Evaluates live; on HOOK_FAILED writes a one-line reason into why. */
 enum hook_state hook_state_of(const cJSON *live, char *why, size_t whylen);
 
+/* One line on where a hook stands, for failure and timeout messages: a
+ * Job's conditions ("Failed=True (BackoffLimitExceeded), Complete=False")
+ * and pod counts ("active 1, succeeded 0, failed 0"), a Pod's phase, or
+ * "no status yet". */
+void hook_status_summary(const cJSON *live, char *out, size_t outlen);
+
 #endif

@@ -6,7 +6,8 @@
 #      pre-upgrade migration hook), then a second sync that writes nothing;
 #   2. drift: a hand-made `kubectl scale` is reported by `kairn diff` and undone;
 #   3. prune: a manifest removed from Git is deleted from the cluster;
-#   4. backup to a directory, disaster, restore from the backup.
+#   4. self-heal: the agent (`kairn run`) undoes a hand edit within a second;
+#   5. backup to a directory, disaster, restore from the backup.
 # Everything it starts, it stops; everything it creates lives in one temp dir.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -84,6 +85,24 @@ step "prune: remove the detection-api Service from Git"
 git -C "$REPO" rm -q detection-api/service-detection-api-service.yaml
 git -C "$REPO" -c user.email=demo@kairn.dev -c user.name=demo commit -q -m "drop the detection-api service"
 "$KAIRN" sync --once "${SRC[@]}" | grep -E 'prune|objects' || true
+
+if [ -n "$KUBECTL" ]; then
+  step "self-heal: the agent (kairn run) watches what it manages and undoes drift at once"
+  . tests/e2e/lib/kairn_run.sh
+  run_start agent "${SRC[@]}" --interval 1h
+  wait_for 30 curl -sf "http://127.0.0.1:$RUN_PORT_agent/readyz" -o /dev/null ||
+    { cat "$RUN_LOG_agent"; echo "demo: kairn run did not become ready" >&2; exit 1; }
+  echo "kairn run is ready (first sync done); scaling webapp to 9 by hand"
+  t0=$(date +%s%N)
+  "$KUBECTL" -n platform scale deployment/webapp --replicas=9
+  replicas() { "$KUBECTL" -n platform get deployment/webapp -o jsonpath='{.spec.replicas}'; }
+  replicas_are() { [ "$(replicas)" = "$1" ]; }
+  wait_for 10 replicas_are 2 || { tail -n 20 "$RUN_LOG_agent"; echo "demo: drift was not corrected" >&2; exit 1; }
+  echo "webapp replicas back to $(replicas) after $((($(date +%s%N) - t0) / 1000000)) ms (kubectl's own round trips included)"
+  grep -E "drifted|restored" "$RUN_LOG_agent" | tail -n 2 || true
+  kill -TERM "$RUN_PID_agent"
+  wait "$RUN_PID_agent" && echo "kairn run stopped cleanly on SIGTERM"
+fi
 
 step "backup: snapshot the cluster into a Velero-format archive"
 "$KAIRN" backup create demo --storage-location "file://$WORK/backups" --ttl 24h

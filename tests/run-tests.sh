@@ -5,17 +5,27 @@
 # ctest; then builds without sanitizers and runs the unit tests under
 # valgrind memcheck. Exits non-zero if anything fails.
 #   KAIRN_VALGRIND=0   skip the valgrind pass
+#   KAIRN_PROMTOOL=0   do not fetch promtool (e2e/run_metrics is then skipped)
 #   extra arguments    passed to the sanitizer ctest run (e.g. -R kubesim)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 
-bash tests/tools/install-deps.sh
+bash tests/tools/install-deps.sh --test
 
 JOBS=${JOBS:-$(nproc)}
 ASAN_BUILD=${KAIRN_TEST_BUILD_DIR:-build-asan}
 echo "==> configure $ASAN_BUILD (ASan + UBSan)"
 cmake -S . -B "$ASAN_BUILD" -DKAIRN_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
+# promtool for e2e/run_metrics (which skips without it): from Debian's
+# prometheus .deb into the build dir, on PATH for ctest. KAIRN_PROMTOOL=0
+# skips this (offline); run_metrics then reports "skipped".
+if [ "${KAIRN_PROMTOOL:-1}" = "1" ]; then
+  echo "==> promtool into $ASAN_BUILD/tools"
+  bash tests/tools/install-promtool.sh "$ROOT/$ASAN_BUILD/tools" ||
+    { echo "cannot install promtool (KAIRN_PROMTOOL=0 to run without it)" >&2; exit 1; }
+  export PATH="$ROOT/$ASAN_BUILD/tools:$PATH"
+fi
 echo "==> build $ASAN_BUILD"
 cmake --build "$ASAN_BUILD" -j "$JOBS"
 

@@ -6,6 +6,10 @@
  * velero-backup.json, upload (velero-backup.json last, so a half-written
  * backup never looks complete), then delete expired backups. Parsing,
  * glue and output only.
+ *
+ * create --schedule S (for CronJobs, which cannot compute a name): the
+ * backup is named S-<UTC yyyyMMddHHmmss>, as Velero names the backups of
+ * its schedule S.
  */
 #include "cli.h"
 #include "common.h"
@@ -19,23 +23,27 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 const char cmd_backup_usage[] =
 	"Usage: kairn backup create NAME --storage-location URL [flags]\n"
+	"       kairn backup create --schedule S --storage-location URL [flags]\n"
 	"       kairn backup list --storage-location URL\n"
 	"       kairn backup describe NAME --storage-location URL\n"
 	"       kairn backup delete NAME --storage-location URL\n"
-	"       kairn backup gc --storage-location URL\n"
+	"       kairn backup gc --storage-location URL    (also: kairn backup prune)\n"
 	"\n"
 	"Snapshots cluster resources into a Velero-compatible backup (Velero restores it, and\n"
 	"kairn restores Velero's), stored in a directory or an S3 bucket.\n"
 	"\n"
 	"      --storage-location URL          file:///path, a path, or\n"
-	"                                      s3://bucket/prefix?region=R&endpoint=URL\n"
+	"                                      s3://bucket/prefix?region=R&endpoint=URL (also --storage)\n"
 	"      --credentials-file F            Velero-style S3 credentials ([default]\n"
 	"                                      aws_access_key_id=...); default: AWS_* env\n"
 	"create:\n"
+	"      --schedule S                    instead of NAME: name it S-<UTC yyyyMMddHHmmss>\n"
+	"                                      (as Velero names scheduled backups; for CronJobs)\n"
 	"      --include-namespaces a,b        namespaces to take (globs; default all)\n"
 	"      --exclude-namespaces a,b\n"
 	"      --include-resources a,b         e.g. deployments.apps,configmaps (default all)\n"
@@ -46,10 +54,11 @@ const char cmd_backup_usage[] =
 	"      --no-gc                         do not delete expired backups afterwards\n";
 
 enum { O_STORE = 1, O_CREDS, O_INC_NS, O_EXC_NS, O_INC_RES, O_EXC_RES, O_INC_CLUSTER, O_SELECTOR,
-       O_TTL, O_NO_GC };
+       O_TTL, O_NO_GC, O_SCHEDULE };
 
 struct backup_args {
-	const char *store_url, *creds, *name, *selector, *ttl;
+	const char *store_url, *creds, *name, *selector, *ttl, *schedule;
+	char scheduled_name[256];   /* name from --schedule */
 	char *inc_ns, *exc_ns, *inc_res, *exc_res;
 	int include_cluster, no_gc;
 };
@@ -157,6 +166,7 @@ static int backup_create(struct backup_args *a, const struct kairn_globals *g)
 	meta.included_resources = list_json(a->inc_res);
 	meta.excluded_resources = list_json(a->exc_res);
 	meta.ttl = (char *)(a->ttl ? a->ttl : "720h0m0s");
+	meta.schedule = (char *)a->schedule;
 	meta.phase = "Completed";
 	meta.format_version = BACKUP_FORMAT_VERSION;
 	meta.completion = time(NULL);
@@ -346,10 +356,24 @@ out:
 	return rc;
 }
 
+/* S-<UTC yyyyMMddHHmmss> (Velero's schedule controller uses the same
+ * layout, Go's "20060102150405"). */
+static int scheduled_name(const char *schedule, time_t now, char *out, size_t n)
+{
+	struct tm tm;
+	char stamp[16];
+
+	if (!*schedule || strchr(schedule, '/') || !gmtime_r(&now, &tm) ||
+	    !strftime(stamp, sizeof(stamp), "%Y%m%d%H%M%S", &tm))
+		return -1;
+	return snprintf(out, n, "%s-%s", schedule, stamp) >= (int)n ? -1 : 0;
+}
+
 int cmd_backup(int argc, char **argv, const struct kairn_globals *g)
 {
 	static const struct option opts[] = {
 		{ "storage-location", required_argument, NULL, O_STORE },
+		{ "storage", required_argument, NULL, O_STORE },
 		{ "credentials-file", required_argument, NULL, O_CREDS },
 		{ "include-namespaces", required_argument, NULL, O_INC_NS },
 		{ "exclude-namespaces", required_argument, NULL, O_EXC_NS },
@@ -359,6 +383,7 @@ int cmd_backup(int argc, char **argv, const struct kairn_globals *g)
 		{ "selector", required_argument, NULL, O_SELECTOR },
 		{ "ttl", required_argument, NULL, O_TTL },
 		{ "no-gc", no_argument, NULL, O_NO_GC },
+		{ "schedule", required_argument, NULL, O_SCHEDULE },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -370,6 +395,8 @@ int cmd_backup(int argc, char **argv, const struct kairn_globals *g)
 		return argc < 2 ? cli_usage_error("backup", "expected create, list, describe, delete or gc")
 				: cli_print_help("backup");
 	sub = argv[1];
+	if (!strcmp(sub, "prune")) /* deleting expired backups: gc, as the issue and Velero users say it */
+		sub = "gc";
 	argc--;
 	argv++;
 	optind = 1;
@@ -390,18 +417,27 @@ int cmd_backup(int argc, char **argv, const struct kairn_globals *g)
 		case O_SELECTOR: a.selector = optarg; break;
 		case O_TTL: a.ttl = optarg; break;
 		case O_NO_GC: a.no_gc = 1; break;
+		case O_SCHEDULE: a.schedule = optarg; break;
 		case 'h': return cli_print_help("backup");
 		default: return cli_usage_error("backup", "unknown flag");
 		}
 	}
-	needs_name = !strcmp(sub, "create") || !strcmp(sub, "describe") || !strcmp(sub, "delete");
+	if (a.schedule && strcmp(sub, "create"))
+		return cli_usage_error("backup", "--schedule applies to create only");
+	needs_name = (!strcmp(sub, "create") && !a.schedule) || !strcmp(sub, "describe") ||
+		     !strcmp(sub, "delete");
 	if (needs_name) {
 		if (optind >= argc)
 			return cli_usage_error("backup", "%s needs a backup NAME", sub);
 		a.name = argv[optind++];
-		if (backup_store_check_key(a.name, NULL) || strchr(a.name, '/'))
-			return cli_usage_error("backup", "\"%s\" is not a valid backup name", a.name);
+	} else if (a.schedule) {
+		if (scheduled_name(a.schedule, time(NULL), a.scheduled_name, sizeof(a.scheduled_name)))
+			return cli_usage_error("backup", "--schedule: \"%s\" is not a valid schedule name",
+					       a.schedule);
+		a.name = a.scheduled_name;
 	}
+	if (a.name && (backup_store_check_key(a.name, NULL) || strchr(a.name, '/')))
+		return cli_usage_error("backup", "\"%s\" is not a valid backup name", a.name);
 	if (optind < argc)
 		return cli_usage_error("backup", "unexpected argument \"%s\"", argv[optind]);
 	if (!a.store_url)

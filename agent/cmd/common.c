@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 int cli_kube_connect(const struct kairn_globals *g, struct kube_client **out, struct kerr *e)
 {
@@ -50,6 +51,7 @@ static const struct option source_options[] = {
 	{ "path", required_argument, NULL, SF_PATH },
 	{ "dir", required_argument, NULL, SF_DIR },
 	{ "recurse", no_argument, NULL, SF_RECURSE },
+	{ "no-recurse", no_argument, NULL, SF_NO_RECURSE },
 	{ "source", required_argument, NULL, SF_SOURCE },
 	{ "cache-dir", required_argument, NULL, SF_CACHE },
 	{ "username", required_argument, NULL, SF_USER },
@@ -66,6 +68,7 @@ static const struct option source_options[] = {
 	{ "max-prune", required_argument, NULL, SF_MAX_PRUNE },
 	{ "force-prune", no_argument, NULL, SF_FORCE_PRUNE },
 	{ "inventory-namespace", required_argument, NULL, SF_INVENTORY_NS },
+	{ "run-hooks", required_argument, NULL, SF_RUN_HOOKS },
 	{ 0 },
 };
 
@@ -88,6 +91,7 @@ struct option *source_flags_options(const struct option *extra)
 void source_flags_init(struct source_flags *f)
 {
 	memset(f, 0, sizeof(*f));
+	f->src.recurse = 1; /* a repository's subdirectories too, as Argo CD and Flux load them */
 	f->sync.prune = 1;
 	f->sync.prune_limits.max_fraction = 0.5;
 	f->sync.inventory_ns = "kairn-system";
@@ -107,6 +111,7 @@ int source_flags_handle(struct source_flags *f, int id, const char *arg, const c
 	case SF_PATH: f->src.git.path = arg; return 1;
 	case SF_DIR: f->src.dir = arg; return 1;
 	case SF_RECURSE: f->src.recurse = 1; return 1;
+	case SF_NO_RECURSE: f->src.recurse = 0; return 1;
 	case SF_SOURCE: f->src.name = arg; return 1;
 	case SF_CACHE: f->src.git.cache_dir = arg; return 1;
 	case SF_USER: f->src.git.auth.username = arg; return 1;
@@ -135,6 +140,10 @@ int source_flags_handle(struct source_flags *f, int id, const char *arg, const c
 		return 1;
 	case SF_FORCE_PRUNE: f->sync.prune_limits.force = 1; return 1;
 	case SF_INVENTORY_NS: f->sync.inventory_ns = arg; return 1;
+	case SF_RUN_HOOKS:
+		if (sync_run_hooks_parse(arg, &f->sync.run_hooks))
+			return cli_usage_error(cmd, "--run-hooks: \"%s\" is not always, changes or never", arg);
+		return 1;
 	}
 	return 0;
 }
@@ -201,8 +210,14 @@ int source_flags_finish(struct source_flags *f, const struct kairn_globals *g,
 	if (f->src.git.url && !f->src.git.cache_dir) {
 		struct kbuf b = { 0 };
 
+		const char *xdg = getenv("XDG_CACHE_HOME"), *k8s = getenv("KUBERNETES_SERVICE_HOST");
+
 		if (env_cache && *env_cache)
 			kbuf_puts(&b, env_cache);
+		else if (k8s && *k8s && access("/var/run/secrets/kubernetes.io/serviceaccount/token", F_OK) == 0)
+			kbuf_puts(&b, "/var/lib/kairn"); /* in a cluster: the pod's volume */
+		else if (xdg && *xdg == '/')
+			kbuf_printf(&b, "%s/kairn", xdg);
 		else if (home && *home)
 			kbuf_printf(&b, "%s/.cache/kairn", home);
 		else

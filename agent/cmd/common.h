@@ -32,10 +32,12 @@ void cli_print_json(cJSON *v);
 	"      --ref REF                  branch, tag, commit SHA or HEAD (default HEAD)\n" \
 	"      --path P                   directory inside the repository (default: root)\n" \
 	"      --dir DIR                  a local directory of manifests instead of Git\n" \
-	"      --recurse                  also load subdirectories\n" \
+	"      --no-recurse               load only the top directory (default: subdirectories\n" \
+	"                                 too, except those starting with '.'; --recurse says so)\n" \
 	"      --source NAME              source name: label kairn.dev/source and inventory\n" \
 	"                                 (default: the repository or directory name)\n" \
-	"      --cache-dir DIR            Git cache (default $KAIRN_CACHE_DIR or ~/.cache/kairn)\n" \
+	"      --cache-dir DIR            Git cache (default $KAIRN_CACHE_DIR, in a cluster\n" \
+	"                                 /var/lib/kairn, else $XDG_CACHE_HOME/kairn or ~/.cache/kairn)\n" \
 	"      --username NAME            HTTPS user (default x-access-token) or SSH login\n" \
 	"      --token-file F             HTTPS token (also $KAIRN_GIT_TOKEN)\n" \
 	"      --password-file F          HTTPS password (also $KAIRN_GIT_PASSWORD)\n" \
@@ -49,12 +51,15 @@ void cli_print_json(cJSON *v);
 	"      --prune / --no-prune       delete objects removed from Git (default: prune)\n" \
 	"      --max-prune PCT            refuse to prune more than PCT%% of the inventory (default 50)\n" \
 	"      --force-prune              prune even when a guard would refuse\n" \
-	"      --inventory-namespace NS   where inventories live (default kairn-system)\n"
+	"      --inventory-namespace NS   where inventories live (default kairn-system)\n" \
+	"      --run-hooks WHEN           changes: pre-sync, sync and post-sync hooks run only when\n" \
+	"                                 the sync changes something (default); always; never\n" \
+	"                                 (sync-fail hooks neither)\n"
 
 enum source_flag_id {
-	SF_REPO = 1000, SF_REF, SF_PATH, SF_DIR, SF_RECURSE, SF_SOURCE, SF_CACHE, SF_USER, SF_TOKEN,
+	SF_REPO = 1000, SF_REF, SF_PATH, SF_DIR, SF_RECURSE, SF_NO_RECURSE, SF_SOURCE, SF_CACHE, SF_USER, SF_TOKEN,
 	SF_PASSWORD, SF_KEY, SF_PASSPHRASE, SF_KNOWN, SF_INSECURE, SF_CA, SF_TIMEOUT, SF_PRUNE,
-	SF_NO_PRUNE, SF_MAX_PRUNE, SF_FORCE_PRUNE, SF_INVENTORY_NS,
+	SF_NO_PRUNE, SF_MAX_PRUNE, SF_FORCE_PRUNE, SF_INVENTORY_NS, SF_RUN_HOOKS,
 };
 
 struct source_flags {

@@ -32,6 +32,7 @@ const char cmd_restore_usage[] =
 	"\n"
 	"      --from-backup NAME                a backup in --storage-location\n"
 	"      --storage-location URL            file:///path or s3://bucket/prefix?...\n"
+	"                                        (also --storage URL)\n"
 	"      --credentials-file F              Velero-style S3 credentials\n"
 	"      --from-file PATH                  a local N.tar.gz\n"
 	"      --include-namespaces a,b          restore only these (globs)\n"
@@ -247,6 +248,7 @@ int cmd_restore(int argc, char **argv, const struct kairn_globals *g)
 	static const struct option opts[] = {
 		{ "from-backup", required_argument, NULL, O_FROM_BACKUP },
 		{ "storage-location", required_argument, NULL, O_STORE },
+		{ "storage", required_argument, NULL, O_STORE },
 		{ "credentials-file", required_argument, NULL, O_CREDS },
 		{ "from-file", required_argument, NULL, O_FROM_FILE },
 		{ "include-namespaces", required_argument, NULL, O_INC_NS },

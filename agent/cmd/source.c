@@ -24,7 +24,7 @@ const char cmd_source_usage[] =
 	"Usage: kairn source fetch --repo URL [--cache-dir DIR] [flags]\n"
 	"\n"
 	"Fetches URL into DIR (one cache per URL), resolves the ref and checks its\n"
-	"commit out. Prints the commit, its summary and time, and the directory to\n"
+	"commit out. Prints the commit, its summary, author and time, and the directory to\n"
 	"load manifests from.\n"
 	"\n"
 	"Flags:\n"
@@ -32,7 +32,8 @@ const char cmd_source_usage[] =
 	"                                 file:// or a local path\n"
 	"      --ref REF                  branch, tag, commit SHA or HEAD (default HEAD)\n"
 	"      --path P                   directory inside the repository (default: root)\n"
-	"      --cache-dir DIR            cache (default $KAIRN_CACHE_DIR or ~/.cache/kairn)\n"
+	"      --cache-dir DIR            cache (default $KAIRN_CACHE_DIR, in a cluster\n"
+	"                                 /var/lib/kairn, else $XDG_CACHE_HOME/kairn or ~/.cache/kairn)\n"
 	"      --username NAME            HTTPS user (default x-access-token) or SSH login\n"
 	"      --token-file F             HTTPS token (also $KAIRN_GIT_TOKEN)\n"
 	"      --password-file F          HTTPS password (also $KAIRN_GIT_PASSWORD)\n"
@@ -54,6 +55,7 @@ static void print_revision(const struct git_revision *r, const struct kairn_glob
 
 		cJSON_AddStringToObject(o, "commit", r->sha);
 		cJSON_AddStringToObject(o, "summary", r->summary);
+		cJSON_AddStringToObject(o, "author", r->author);
 		cJSON_AddStringToObject(o, "time", ts);
 		cJSON_AddStringToObject(o, "path", r->worktree_path);
 		cJSON_AddBoolToObject(o, "fetched", r->fetched);
@@ -63,8 +65,8 @@ static void print_revision(const struct git_revision *r, const struct kairn_glob
 		cJSON_Delete(o);
 		return;
 	}
-	printf("commit   %s\nsummary  %s\ntime     %s\npath     %s\n", r->sha, r->summary, ts,
-	       r->worktree_path);
+	printf("commit   %s\nsummary  %s\nauthor   %s\ntime     %s\npath     %s\n", r->sha,
+	       r->summary, r->author, ts, r->worktree_path);
 }
 
 int cmd_source(int argc, char **argv, const struct kairn_globals *g)

@@ -15,14 +15,20 @@
 #include <string.h>
 
 const char cmd_sync_usage[] =
-	"Usage: kairn sync --once [source flags] [--dry-run] [-v] [-o json]\n"
+	"Usage: kairn sync --once [source flags] [--dry-run] [--run-hooks WHEN] [-v] [-o json]\n"
 	"\n"
 	"Makes the cluster equal to the source once: applies what differs by server-side\n"
 	"apply (field manager kairn), prunes what was removed since the last sync, runs\n"
 	"hooks. A sync that changes nothing writes nothing.\n"
 	"\n"
+	"Hooks (kairn.dev/hook, argocd.argoproj.io/hook, helm.sh/hook; docs/annotations.md)\n"
+	"run in phases: pre-sync, apply, sync, prune, post-sync; sync-fail when the sync\n"
+	"fails. Each hook is reported with its duration and result, a failed Job with its\n"
+	"conditions. A failed pre-sync hook stops the sync before any other write (exit 4).\n"
+	"\n"
 	"      --once        sync once and exit (the only mode of this command; `kairn run` loops)\n"
-	"      --dry-run     send every write with dryRun=All: the server validates, nothing changes\n"
+	"      --dry-run     send every write with dryRun=All: the server validates, nothing changes;\n"
+	"                    lists the hooks that would run without creating them\n"
 	"  -v, --verbose     list unchanged objects too\n"
 	"\n" SOURCE_FLAGS_HELP
 	"\nExit codes: 0 synced, 1 error, 2 usage, 4 a hook failed, 5 prune refused by a guard.\n";
@@ -31,7 +37,8 @@ const char cmd_diff_usage[] =
 	"Usage: kairn diff [source flags] [-o json]\n"
 	"\n"
 	"Shows what `kairn sync` would change: a unified diff per object (live against Git,\n"
-	"only the fields Git sets, Secret values masked) and the objects it would prune.\n"
+	"only the fields Git sets, Secret values masked), the objects it would prune and,\n"
+	"on stderr, the hooks it would run (per --run-hooks).\n"
 	"Writes nothing. Exit code 3 when there are differences, 0 when in sync: usable as\n"
 	"a CI gate.\n"
 	"\n" SOURCE_FLAGS_HELP
@@ -60,15 +67,23 @@ static void print_header(const char *cmd, const struct source_flags *f, const st
 		fprintf(stderr, "warning: %s\n", d->warnings[i]);
 }
 
-static int print_diff(const struct sync_plan *p, const struct kairn_globals *g)
+static int print_diff(struct sync_plan *p, const struct sync_opts *so, const struct kairn_globals *g)
 {
 	struct kbuf out = { 0 };
+	struct hook_report hooks = { 0 };
+	struct kerr e;
 	int rc = 0;
 
+	/* the hooks a sync would run (per --run-hooks): listed, never run */
+	if (sync_hooks_planned(p, so, &hooks, &e))
+		return KAIRN_ENOMEM;
 	if (g->output == KAIRN_OUT_JSON) {
 		cJSON *r = sync_report_json(p, NULL, 1);
-		cJSON *objs = cJSON_GetObjectItem(r, "objects"), *o;
+		cJSON *objs = cJSON_GetObjectItem(r, "objects"), *o, *h = sync_report_hooks_json(&hooks);
 		size_t i = 0;
+
+		if (h)
+			cJSON_ReplaceItemInObjectCaseSensitive(r, "hooks", h);
 
 		/* attach the unified diff of every changed object */
 		cJSON_ArrayForEach(o, objs) {
@@ -84,6 +99,7 @@ static int print_diff(const struct sync_plan *p, const struct kairn_globals *g)
 			i++;
 		}
 		cli_print_json(r);
+		hook_report_free(&hooks);
 		return 0;
 	}
 	for (size_t i = 0; i < p->n && !rc; i++)
@@ -97,11 +113,14 @@ static int print_diff(const struct sync_plan *p, const struct kairn_globals *g)
 				printf("# not pruned: %s %s%s%s (%s)\n", p->entries[i].kind,
 				       p->entries[i].ns ? p->entries[i].ns : "", p->entries[i].ns ? "/" : "",
 				       p->entries[i].name, p->entries[i].reason ? p->entries[i].reason : "");
+		if (sync_report_hooks_text(&hooks, &out) == 0 && out.len)
+			fwrite(out.data, 1, out.len, stderr);
 		fprintf(stderr, "%zu to create, %zu to update, %zu to prune, %zu unchanged\n",
 			p->counts[SYNC_CREATE], p->counts[SYNC_UPDATE], p->counts[SYNC_PRUNE],
 			p->counts[SYNC_UNCHANGED]);
 	}
 	kbuf_free(&out);
+	hook_report_free(&hooks);
 	return rc;
 }
 
@@ -170,7 +189,7 @@ static int run(int argc, char **argv, const struct kairn_globals *g, int diff_mo
 	if (sync_plan_build(kc, d->items, d->n, &f.sync, &plan, &e))
 		goto fail;
 	if (diff_mode) {
-		if (print_diff(plan, g))
+		if (print_diff(plan, &f.sync, g))
 			goto fail;
 		rc = plan->prune_refused ? KAIRN_EXIT_PRUNE_REFUSED :
 		     sync_plan_has_changes(plan) ? KAIRN_EXIT_DIFF : KAIRN_EXIT_OK;

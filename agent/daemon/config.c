@@ -71,6 +71,7 @@ static void check_source(struct checker *c, const cJSON *o, size_t idx, struct d
 	s->line = ydoc_line(c->doc, o);
 	s->prune = 1;
 	s->self_heal = 1;
+	s->recurse = 1;
 	if (!cJSON_IsObject(o)) {
 		problem(c, o, "%s: must be a mapping%s", where, NULL);
 		return;

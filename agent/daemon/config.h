@@ -6,7 +6,7 @@
  *         repo: https://host/org/deploy.git   # or  dir: /path  (exactly one)
  *         ref: main               # optional (default HEAD)
  *         path: prod              # optional, inside the repository
- *         recurse: true           # optional, load subdirectories
+ *         recurse: true           # optional (default true): subdirectories too
  *         namespace: apps         # optional default namespace for objects without one
  *         prune: true             # optional (default true)
  *         selfHeal: true          # optional (default true)

@@ -117,14 +117,20 @@ static int register_metrics(struct daemon *d)
 	return 0;
 }
 
+static void add_api_metrics(struct daemon *d, const struct kube_client_stats *now,
+			    const struct kube_client_stats *before)
+{
+	metrics_add(d->api_requests, NULL, (double)(now->requests - before->requests));
+	metrics_add(d->api_retries, NULL, (double)(now->retries - before->retries));
+	metrics_add(d->api_errors, NULL, (double)(now->errors - before->errors));
+}
+
 static void update_api_metrics(struct daemon *d)
 {
 	struct kube_client_stats s;
 
 	kube_client_stats(d->kc, &s);
-	metrics_add(d->api_requests, NULL, (double)(s.requests - d->seen.requests));
-	metrics_add(d->api_retries, NULL, (double)(s.retries - d->seen.retries));
-	metrics_add(d->api_errors, NULL, (double)(s.errors - d->seen.errors));
+	add_api_metrics(d, &s, &d->seen);
 	d->seen = s;
 }
 
@@ -373,8 +379,13 @@ static int sync_one(struct daemon *d, struct source_state *s, struct kerr *e)
 	struct sync_plan *plan = NULL;
 	struct sync_outcome out = { 0 };
 	struct sync_opts so = c->sync;
+	struct kube_client *kc = d->kc, *own = NULL;
 	int rc, executed = 0;
 
+	if (d->o->sync_client && (rc = d->o->sync_client(d->o->sync_client_ctx, &own, e)))
+		goto out;
+	if (own)
+		kc = own;
 	if (!s->src && (rc = sync_source_open(&c->src, &s->src, e)))
 		goto out;
 	if ((rc = sync_source_load(s->src, &des, e)))
@@ -382,9 +393,9 @@ static int sync_one(struct daemon *d, struct source_state *s, struct kerr *e)
 	for (size_t i = 0; i < des->n_warnings; i++)
 		log_warn("source %s: %s", c->src.name, des->warnings[i]);
 	so.commit = des->commit;
-	if ((rc = sync_plan_build(d->kc, des->items, des->n, &so, &plan, e)))
+	if ((rc = sync_plan_build(kc, des->items, des->n, &so, &plan, e)))
 		goto out;
-	rc = sync_execute(d->kc, plan, &so, &out, e);
+	rc = sync_execute(kc, plan, &so, &out, e);
 	executed = 1;
 	record_plan(d, c->src.name, plan, &out);
 	log_info("sync %s%s%.12s: %zu created, %zu updated, %zu unchanged, %zu pruned in %lld ms%s%s",
@@ -403,7 +414,46 @@ out:
 		sync_outcome_free(&out);
 	sync_plan_free(plan);
 	sync_desired_free(des);
+	if (own) {
+		struct kube_client_stats st, zero = { 0 };
+
+		kube_client_stats(own, &st);
+		add_api_metrics(d, &st, &zero);
+		kube_client_free(own);
+	}
 	return rc;
+}
+
+struct sync_job {
+	struct daemon *d;
+	struct source_state *s;
+	struct kerr e;
+	int rc;
+};
+
+static void *sync_job_main(void *arg)
+{
+	struct sync_job *j = arg;
+
+	j->rc = sync_one(j->d, j->s, &j->e);
+	return NULL;
+}
+
+/* Runs sync_one on a thread of its own and waits for it. A sync allocates
+ * and frees a great many small blocks; glibc keeps some freed blocks of
+ * each size in a cache per thread that malloc_trim does not empty, and
+ * they lie all over the heap the sync grew, pinning ~1 MB of pages an idle
+ * agent never touches again. The cache goes away with its thread. */
+static int sync_isolated(struct daemon *d, struct source_state *s, struct kerr *e)
+{
+	struct sync_job j = { .d = d, .s = s };
+	pthread_t tid;
+
+	if (pthread_create(&tid, NULL, sync_job_main, &j) != 0)
+		return sync_one(d, s, e); /* no thread to spare: run it here */
+	pthread_join(tid, NULL);
+	*e = j.e;
+	return j.rc;
 }
 
 static void run_sync(struct daemon *d, struct source_state *s)
@@ -416,7 +466,7 @@ static void run_sync(struct daemon *d, struct source_state *s)
 
 	if (s->heal)
 		selfheal_pause(s->heal, 1); /* a prune must not be undone mid-sync */
-	rc = sync_one(d, s, &e);
+	rc = sync_isolated(d, s, &e);
 	{
 		const char *lr[] = { name, sync_result(rc), NULL }, *ls[] = { name, NULL };
 

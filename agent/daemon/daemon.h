@@ -46,6 +46,12 @@ struct daemon_opts {
 	struct lease_params lease;  /* name, namespace, identity, duration_s (default 15) */
 	int stop_fd;                /* readable when the agent must stop */
 	int64_t heal_fight_window_ms, heal_backoff_base_ms, heal_backoff_max_ms; /* 0: defaults */
+	/* Opens the client one sync uses and then frees (NULL: syncs use the
+	 * daemon's client). A sync opens up to --concurrency connections and
+	 * caches discovery; between syncs an agent needs neither, and an idle
+	 * agent's memory should be its desired set. */
+	int (*sync_client)(const void *ctx, struct kube_client **out, struct kerr *e);
+	const void *sync_client_ctx;
 };
 
 int daemon_run(struct kube_client *kc, const struct daemon_opts *o, struct kerr *e);

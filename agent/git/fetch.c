@@ -149,9 +149,16 @@ static int classify(const struct fetch_ctx *c, int gerr, struct kerr *e)
 		code = KAIRN_EAUTH;
 	else if (gerr == GIT_ECERTIFICATE || strstr(m, "certificate"))
 		code = KAIRN_ETLS;
+	else if (ge && (ge->klass == GIT_ERROR_REFERENCE || ge->klass == GIT_ERROR_ODB ||
+			ge->klass == GIT_ERROR_OBJECT || ge->klass == GIT_ERROR_ZLIB))
+		/* the cache, not the remote: the caller clones again */
+		return kerr_set(e, KAIRN_EIO, "fetch %s: cache %s: %s", c->job->redacted_url,
+				c->job->repo_path, m);
 	else if (strstr(m, "404") || strstr(m, "not found") || strstr(m, "not appear to be a git") ||
-		 strstr(m, "could not find repository"))
-		code = KAIRN_ENOTFOUND;
+		 strstr(m, "could not find repository") || strstr(m, "not exported") ||
+		 strstr(m, "failed to resolve path"))
+		return kerr_set(e, KAIRN_ENOTFOUND, "fetch %s: repository not found (%s)",
+				c->job->redacted_url, m);
 	return kerr_set(e, code, "fetch %s: %s", c->job->redacted_url, m);
 }
 

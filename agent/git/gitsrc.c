@@ -103,26 +103,110 @@ static int check_repo_path(const char *p, struct kerr *e)
 	return 0;
 }
 
+static int rm_rf(const char *path);
+
 static int init_cache_repo(struct git_source *s, struct kerr *e)
 {
 	git_repository *repo = NULL;
 	git_config *cfg = NULL;
 	int rc = 0;
 
-	if (git_repository_open_bare(&repo, s->repo_path) == 0)
-		goto out;
 	if (git_repository_init(&repo, s->repo_path, 1) < 0) {
 		rc = kerr_set(e, KAIRN_EIO, "cache %s: %s", s->repo_path, git_error_last()->message);
 		goto out;
 	}
 	/* Symlinks from the repository become plain files in checkouts: a
-	 * manifest loader must never be led outside the tree. */
-	if (git_repository_config(&cfg, repo) < 0 || git_config_set_bool(cfg, "core.symlinks", 0) < 0)
+	 * manifest loader must never be led outside the tree. kairn.url marks
+	 * the cache as kairn's, for this URL (credentials redacted). */
+	if (git_repository_config(&cfg, repo) < 0 || git_config_set_bool(cfg, "core.symlinks", 0) < 0 ||
+	    git_config_set_string(cfg, "kairn.url", s->shown) < 0)
 		rc = kerr_set(e, KAIRN_EIO, "cache %s: %s", s->repo_path, git_error_last()->message);
 out:
 	git_config_free(cfg);
 	git_repository_free(repo);
 	return rc;
+}
+
+/* Every ref of repo reads and points at an object the cache has; else
+ * writes why into why. */
+static int refs_sound(git_repository *repo, char *why, size_t n)
+{
+	git_reference_iterator *it = NULL;
+	git_reference *ref = NULL;
+	git_odb *odb = NULL;
+	int g, ok = 0;
+
+	if (git_repository_odb(&odb, repo) < 0 || git_reference_iterator_new(&it, repo) < 0)
+		goto fail;
+	while ((g = git_reference_next(&ref, it)) == 0) {
+		const git_oid *id = git_reference_target(ref);
+
+		if (id && !git_odb_exists(odb, id)) {
+			snprintf(why, n, "has ref %s pointing at a missing object", git_reference_name(ref));
+			git_reference_free(ref);
+			goto out;
+		}
+		git_reference_free(ref);
+	}
+	if (g == GIT_ITEROVER) {
+		ok = 1;
+		goto out;
+	}
+fail:
+	snprintf(why, n, "has unreadable refs or objects (%s)",
+		 git_error_last() ? git_error_last()->message : "unknown error");
+out:
+	git_reference_iterator_free(it);
+	git_odb_free(odb);
+	return ok;
+}
+
+/* Whether the cache repository can be used: 1 = yes, 0 = missing, -1 = no
+ * (why says what is wrong with it: not a bare repository, not made by
+ * kairn, made for another URL, broken refs). */
+static int cache_usable(struct git_source *s, char *why, size_t n)
+{
+	git_repository *repo = NULL;
+	git_config *cfg = NULL;
+	git_buf url = { 0 };
+	struct stat st;
+	int ok = -1;
+
+	if (lstat(s->repo_path, &st) != 0 && errno == ENOENT)
+		return 0;
+	if (!S_ISDIR(st.st_mode) || git_repository_open_bare(&repo, s->repo_path) < 0 ||
+	    !git_repository_is_bare(repo))
+		snprintf(why, n, "is not a bare Git repository");
+	else if (git_repository_config_snapshot(&cfg, repo) < 0 ||
+		 git_config_get_string_buf(&url, cfg, "kairn.url") < 0)
+		snprintf(why, n, "was not made by kairn (no kairn.url)");
+	else if (strcmp(url.ptr, s->shown) != 0)
+		snprintf(why, n, "belongs to %s", url.ptr);
+	else if (refs_sound(repo, why, n))
+		ok = 1;
+	git_buf_dispose(&url);
+	git_config_free(cfg);
+	git_repository_free(repo);
+	return ok;
+}
+
+/* Makes sure repo.git is a sound cache of this URL: creates it when
+ * missing, replaces (re-clones) a foreign or corrupt one. Under the lock. */
+static int cache_ensure(struct git_source *s, const char *damage, struct kerr *e)
+{
+	char why[KERR_MSG_MAX];
+	int usable = damage ? -1 : cache_usable(s, why, sizeof(why));
+
+	if (usable == 1)
+		return 0;
+	if (usable < 0) {
+		log_warn("git: cache %s %s: cloning %s again", s->repo_path,
+			 damage ? damage : why, s->shown);
+		if (rm_rf(s->repo_path) != 0)
+			return kerr_set(e, KAIRN_EIO, "cache %s %s, and removing it failed: %s",
+					s->repo_path, damage ? damage : why, strerror(errno));
+	}
+	return init_cache_repo(s, e);
 }
 
 int git_source_open(struct git_source **out, const struct git_source_opts *o, struct kerr *e)
@@ -182,7 +266,7 @@ int git_source_open(struct git_source **out, const struct git_source_opts *o, st
 	s->auth = (struct git_source_auth){ s->user, s->password, s->ssh_key, s->passphrase,
 					    s->known_hosts, o->auth.insecure_ignore_host_key, s->ca_file };
 	s->timeout_sec = o->timeout_sec > 0 ? o->timeout_sec : GIT_SOURCE_DEFAULT_TIMEOUT;
-	if ((rc = fs_mkdir_p(s->dir, 0700, e)) || (rc = init_cache_repo(s, e)))
+	if ((rc = fs_mkdir_p(s->dir, 0700, e)))
 		goto fail;
 	free(cache);
 	*out = s;
@@ -219,6 +303,7 @@ void git_revision_free(struct git_revision *rev)
 	if (!rev)
 		return;
 	free(rev->summary);
+	free(rev->author);
 	free(rev->checkout_root);
 	free(rev->worktree_path);
 	memset(rev, 0, sizeof(*rev));
@@ -404,16 +489,19 @@ static int describe(struct git_source *s, git_commit *commit, const char *sha,
 		    struct git_revision *rev, struct kerr *e)
 {
 	const char *summary = git_commit_summary(commit);
+	const git_signature *who = git_commit_author(commit);
 	git_tree *tree = NULL;
 	git_tree_entry *ent = NULL;
 	struct kbuf b = { 0 };
 	int rc = 0;
 
 	memcpy(rev->sha, sha, sizeof(rev->sha));
-	rev->time = (int64_t)git_commit_author(commit)->when.time;
+	rev->time = (int64_t)who->when.time;
 	if (kbuf_printf(&b, "%s/checkouts/%s", s->dir, sha) || !(rev->checkout_root = kbuf_steal(&b)) ||
 	    kbuf_printf(&b, "%s%s%s", rev->checkout_root, *s->path ? "/" : "", s->path) ||
-	    !(rev->worktree_path = kbuf_steal(&b)) || !(rev->summary = strdup(summary ? summary : ""))) {
+	    !(rev->worktree_path = kbuf_steal(&b)) || !(rev->summary = strdup(summary ? summary : "")) ||
+	    kbuf_printf(&b, "%s <%s>", who->name ? who->name : "", who->email ? who->email : "") ||
+	    !(rev->author = kbuf_steal(&b))) {
 		rc = kerr_set(e, KAIRN_ENOMEM, "out of memory");
 		goto out;
 	}
@@ -466,7 +554,8 @@ static int have_commit(struct git_source *s)
 	return have;
 }
 
-int git_source_sync(struct git_source *s, struct git_revision *rev, struct kerr *e)
+/* One sync attempt, under the lock. */
+static int sync_locked(struct git_source *s, struct git_revision *rev, struct kerr *e)
 {
 	struct git_fetch_job job = { s->url, s->shown, s->repo_path, &s->auth, &s->where,
 				     s->timeout_sec };
@@ -474,11 +563,8 @@ int git_source_sync(struct git_source *s, struct git_revision *rev, struct kerr 
 	git_commit *commit = NULL;
 	git_oid oid;
 	char sha[GIT_OID_HEXSZ + 1];
-	int lockfd = -1, rc;
+	int rc;
 
-	memset(rev, 0, sizeof(*rev));
-	if ((rc = lock_cache(s, &lockfd, e)))
-		goto out;
 	if (!have_commit(s)) {
 		if ((rc = git_fetch_run(&job, e)))
 			goto out;
@@ -503,6 +589,29 @@ int git_source_sync(struct git_source *s, struct git_revision *rev, struct kerr 
 out:
 	git_commit_free(commit);
 	git_repository_free(repo);
+	return rc;
+}
+
+int git_source_sync(struct git_source *s, struct git_revision *rev, struct kerr *e)
+{
+	char damage[KERR_MSG_MAX + 32];
+	int lockfd = -1, rc;
+
+	memset(rev, 0, sizeof(*rev));
+	if ((rc = lock_cache(s, &lockfd, e)) || (rc = cache_ensure(s, NULL, e)))
+		goto out;
+	rc = sync_locked(s, rev, e);
+	/* KAIRN_EIO is the cache itself failing (a damaged object, pack or
+	 * ref that the checks above cannot see without reading everything):
+	 * clone again, once. Remote errors have their own codes. */
+	if (rc == KAIRN_EIO) {
+		snprintf(damage, sizeof(damage), "is damaged (%s)", e->msg);
+		git_revision_free(rev);
+		kerr_clear(e);
+		if ((rc = cache_ensure(s, damage, e)) == 0)
+			rc = sync_locked(s, rev, e);
+	}
+out:
 	if (lockfd >= 0)
 		close(lockfd);
 	return rc;

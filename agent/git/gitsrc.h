@@ -34,6 +34,13 @@
  * git_source_sync keeps the new checkout and the previous one (a caller may
  * still be reading it) and deletes older ones.
  *
+ * Damage: under the lock, each sync first checks repo.git (a bare repository
+ * whose config kairn.url is this URL without credentials, every ref pointing
+ * at an object it has). Anything else — a foreign directory, a cache of
+ * another URL, a corrupt ref, lost objects — is logged (warn) and the cache
+ * cloned again. A sync that still hits the cache failing (KAIRN_EIO: a
+ * damaged pack or blob) clones again once and retries.
+ *
  * Ref resolution (git_source_sync): "HEAD" is the remote's default branch;
  * "refs/..." is taken literally; otherwise refs/tags/<ref> then
  * refs/heads/<ref> (git's own rev-parse order); otherwise a 4..40 hex digit
@@ -95,6 +102,7 @@ struct git_source_opts {
 struct git_revision {
 	char sha[41];        /* full commit id, lowercase hex */
 	char *summary;       /* first line of the commit message */
+	char *author;        /* "Name <email>" of the commit's author */
 	int64_t time;        /* author time, seconds since the epoch (UTC) */
 	char *checkout_root; /* <cache>/checkouts/<sha>: the whole tree */
 	char *worktree_path; /* checkout_root + "/" + opts.path: load manifests here */
@@ -104,8 +112,8 @@ struct git_revision {
 struct git_source;
 
 /* Checks the options (URL scheme, ref, path has no "..", credentials fit the
- * transport), calls git_libgit2_init, creates the cache directory and the
- * bare repository if missing. Does not touch the network. The strings in o
+ * transport), calls git_libgit2_init, creates the cache directory (the bare
+ * repository is made by the first sync). Does not touch the network. The strings in o
  * are copied. */
 int git_source_open(struct git_source **out, const struct git_source_opts *o, struct kerr *e);
 

@@ -8,6 +8,8 @@
  */
 #include "manifest.h"
 #include "diag.h"
+#include "ignore.h"
+#include "kustomize.h"
 #include "util/fsutil.h"
 #include "util/log.h"
 #include "util/yamljson.h"
@@ -135,10 +137,36 @@ struct path_list {
 	size_t n;
 };
 
+static const char *base_name(const char *path)
+{
+	const char *s = strrchr(path, '/');
+
+	return s ? s + 1 : path;
+}
+
 static int is_kustomization(const char *base)
 {
 	return strcmp(base, "kustomization.yaml") == 0 || strcmp(base, "kustomization.yml") == 0 ||
 	       strcmp(base, "Kustomization") == 0;
+}
+
+static const char *const kustomization_names[] = { "kustomization.yaml", "kustomization.yml",
+						    "Kustomization" };
+
+/* Whether dir holds a kustomization file; *name = which. */
+static int kustomization_in(const char *dir, const char **name)
+{
+	char p[PATH_MAX];
+	struct stat st;
+
+	for (size_t i = 0; i < sizeof(kustomization_names) / sizeof(kustomization_names[0]); i++) {
+		snprintf(p, sizeof(p), "%s/%s", dir, kustomization_names[i]);
+		if (stat(p, &st) == 0 && S_ISREG(st.st_mode)) {
+			*name = kustomization_names[i];
+			return 1;
+		}
+	}
+	return 0;
 }
 
 static int is_manifest_name(const char *base)
@@ -173,17 +201,41 @@ static int cmp_path(const void *pa, const void *pb)
 	return (int)*a - (int)*b;
 }
 
-/* What one walk entry means: 1 = load it, 0 = ignore, and errors in diag. */
-static int classify(FTSENT *ent, const char *root_real, const struct manifest_opts *opts,
-		    FTS *fts, struct manifest_diag *diag)
+struct walk {
+	const char *root_real;
+	size_t root_len;                 /* strlen of the directory as given */
+	const struct manifest_ignore *ig; /* its .kairnignore, or NULL */
+};
+
+/* The entry's path relative to the walk's root. */
+static const char *rel_path(const struct walk *w, const FTSENT *ent)
 {
-	const char *base = ent->fts_name;
+	const char *p = ent->fts_path + w->root_len;
+
+	while (*p == '/')
+		p++;
+	return p;
+}
+
+/* What one walk entry means: 1 = load it, 0 = ignore, and errors in diag. */
+static int classify(FTSENT *ent, const struct walk *w, const struct manifest_opts *opts,
+		    FTS *fts, struct manifest_diag *diag, const char **kname)
+{
+	const char *base = ent->fts_name, *root_real = w->root_real;
 	struct stat st;
 
 	switch (ent->fts_info) {
 	case FTS_D:
-		if (ent->fts_level > 0 && (base[0] == '.' || !opts->recursive))
+		if (ent->fts_level > 0 && (base[0] == '.' || !opts->recursive ||
+					   manifest_ignore_match(w->ig, rel_path(w, ent), 1))) {
 			fts_set(fts, ent, FTS_SKIP);
+			return 0;
+		}
+		/* a kustomization is one unit: rendered, never walked */
+		if (kustomization_in(ent->fts_path, kname)) {
+			fts_set(fts, ent, FTS_SKIP);
+			return 2;
+		}
 		return 0;
 	case FTS_DNR:
 	case FTS_ERR:
@@ -209,11 +261,10 @@ static int classify(FTSENT *ent, const char *root_real, const struct manifest_op
 	}
 	if (base[0] == '.')
 		return 0;
-	if (is_kustomization(base)) {
-		diag_error(diag, "%s: kustomize is not supported: render it first (kustomize build) "
-				 "or remove the file", ent->fts_path);
+	if (ent->fts_level > 0 && manifest_ignore_match(w->ig, rel_path(w, ent), 0))
 		return 0;
-	}
+	if (is_kustomization(base) && ent->fts_level > 0)
+		return 0; /* its directory was rendered instead */
 	return is_manifest_name(base) || ent->fts_level == 0;
 }
 
@@ -222,6 +273,10 @@ static int collect_files(const char *dir, const struct manifest_opts *opts, stru
 {
 	char *argv[2] = { (char *)dir, NULL };
 	char root_real[PATH_MAX];
+	struct manifest_ignore *ig = NULL;
+	struct walk w = { root_real, strlen(dir), NULL };
+	struct stat st;
+	struct kbuf ign = { 0 };
 	FTS *fts;
 	FTSENT *ent;
 	int rc = 0;
@@ -229,16 +284,32 @@ static int collect_files(const char *dir, const struct manifest_opts *opts, stru
 	if (!realpath(dir, root_real))
 		return kerr_set(e, errno == ENOENT ? KAIRN_ENOTFOUND : KAIRN_EIO, "%s: %s", dir,
 				strerror(errno));
+	if (stat(root_real, &st) == 0 && S_ISDIR(st.st_mode)) {
+		if (kbuf_printf(&ign, "%s/.kairnignore", dir))
+			return kerr_set(e, KAIRN_ENOMEM, "out of memory");
+		rc = manifest_ignore_load(ign.data, &ig, e);
+		kbuf_free(&ign);
+		if (rc)
+			return rc;
+		w.ig = ig;
+	}
 	fts = fts_open(argv, FTS_PHYSICAL | FTS_NOCHDIR | FTS_COMFOLLOW, NULL);
-	if (!fts)
+	if (!fts) {
+		manifest_ignore_free(ig);
 		return kerr_set(e, KAIRN_EIO, "%s: %s", dir, strerror(errno));
+	}
 	errno = 0;
 	while ((ent = fts_read(fts)) != NULL) {
+		const char *kname = NULL;
 		char *copy, **np;
+		struct kbuf kp = { 0 };
+		int what = classify(ent, &w, opts, fts, diag, &kname);
 
-		if (!classify(ent, root_real, opts, fts, diag))
+		if (!what)
 			continue;
-		copy = strdup(ent->fts_path);
+		/* a kustomization directory is listed as its kustomization file */
+		copy = what == 2 ? (kbuf_printf(&kp, "%s/%s", ent->fts_path, kname) ? NULL : kbuf_steal(&kp))
+				 : strdup(ent->fts_path);
 		np = copy ? realloc(out->p, (out->n + 1) * sizeof(*np)) : NULL;
 		if (!np) {
 			free(copy);
@@ -251,6 +322,7 @@ static int collect_files(const char *dir, const struct manifest_opts *opts, stru
 	if (!rc && errno)
 		rc = kerr_set(e, KAIRN_EIO, "%s: %s", dir, strerror(errno));
 	fts_close(fts);
+	manifest_ignore_free(ig);
 	if (out->n)
 		qsort(out->p, out->n, sizeof(*out->p), cmp_path);
 	return rc;
@@ -300,11 +372,48 @@ int manifest_load_dir(const char *dir, const struct manifest_opts *opts, struct 
 		struct kerr fe;
 
 		kerr_clear(&fe);
-		if (fs_read_all(files.p[i], &buf, &len, &fe)) {
+		if (is_kustomization(base_name(files.p[i]))) {
+			const char *b = base_name(files.p[i]);
+			char *kdir = b == files.p[i] ? strdup(".") : strndup(files.p[i], (size_t)(b - files.p[i] - 1));
+
+			if (!kdir) {
+				rc = kerr_set(e, KAIRN_ENOMEM, "out of memory");
+				goto out;
+			}
+			rc = manifest_kustomize(kdir, &buf, &len, &fe);
+			free(kdir);
+			if (rc == KAIRN_ENOMEM) {
+				rc = kerr_set(e, rc, "%s", fe.msg);
+				goto out;
+			}
+			if (rc) {
+				diag_error(diag, "%s", fe.msg);
+				continue;
+			}
+		} else if (fs_read_all(files.p[i], &buf, &len, &fe)) {
 			diag_error(diag, "%s", fe.msg);
 			continue;
 		}
-		rc = manifest_load_buf(files.p[i], buf, len, set, diag);
+		if (opts->display_dir) {
+			/* files.p[i] is dir + "/" + relative (or dir itself) */
+			const char *rel = files.p[i] + strlen(dir);
+			struct kbuf shown = { 0 };
+
+			while (*rel == '/')
+				rel++;
+			if (!*rel)
+				rel = base_name(files.p[i]);
+			if (*opts->display_dir ? kbuf_printf(&shown, "%s/%s", opts->display_dir, rel)
+					       : kbuf_puts(&shown, rel)) {
+				free(buf);
+				rc = kerr_set(e, KAIRN_ENOMEM, "out of memory");
+				goto out;
+			}
+			rc = manifest_load_buf(shown.data, buf, len, set, diag);
+			kbuf_free(&shown);
+		} else {
+			rc = manifest_load_buf(files.p[i], buf, len, set, diag);
+		}
 		free(buf);
 		if (rc < 0) {
 			rc = kerr_set(e, rc, "%s: out of memory", files.p[i]);

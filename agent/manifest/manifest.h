@@ -7,11 +7,15 @@
  * directory, a directory's files where its name sorts), documents in file
  * order. Skipped: names starting with '.'
  * (files and directories: .git, .github, .gitignore), every other extension
- * (scripts, READMEs), subdirectories unless opts->recursive. Refused: a
- * kustomization.yaml/.yml/Kustomization file (kairn does not run kustomize;
- * applying its inputs raw would be wrong), a symlink that leaves the
- * directory. Empty documents are skipped; a "kind: ...List" with "items" is
- * expanded into its items.
+ * (scripts, READMEs), subdirectories unless opts->recursive, and whatever
+ * the root's .kairnignore excludes (gitignore-style, see ignore.h).
+ * Kustomize: a directory (the root, or a subdirectory when recursive) with a
+ * kustomization.yaml/.yml/Kustomization file is one unit: it is rendered by
+ * `kubectl kustomize DIR` (KAIRN_KUBECTL overrides the binary; a clear error
+ * when there is none) and its files are not loaded one by one. Its objects'
+ * file is DIR/kustomization.yaml and their lines are lines of the rendered
+ * stream. Refused: a symlink that leaves the directory. Empty documents are
+ * skipped; a "kind: ...List" with "items" is expanded into its items.
  *
  * Validation (client side, what the API server would reject anyway or what
  * kubectl's decoder refuses): apiVersion and kind are non-empty strings;
@@ -33,7 +37,7 @@
 #include "util/err.h"
 #include "util/kobj.h"
 
-/* Every problem found, each "file:line: field: what". Owned by the caller
+/* Every problem found, each "file:line:column: field: what". Owned by the caller
  * (manifest_diag_free). */
 struct manifest_diag {
 	char **errors;
@@ -45,6 +49,10 @@ struct manifest_diag {
 
 struct manifest_opts {
 	int recursive;               /* descend into subdirectories */
+	/* optional: files are named display_dir + "/" + their path relative
+	 * to dir ("" = the relative path alone) in messages and kobj->file,
+	 * e.g. a Git checkout's files by their path in the repository */
+	const char *display_dir;
 	struct manifest_diag *diag;  /* optional: receives every error and warning;
 				      * without it warnings are logged */
 };

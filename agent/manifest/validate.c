@@ -177,12 +177,14 @@ static void verr(struct vctx *v, const cJSON *at, const char *field, const char 
 static void verr(struct vctx *v, const cJSON *at, const char *field, const char *fmt, ...)
 {
 	char msg[1024];
+	int line, col;
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	diag_error(v->diag, "%s:%d: %s: %s", v->file, ydoc_line(v->doc, at), field, msg);
+	ydoc_pos(v->doc, at, &line, &col);
+	diag_error(v->diag, "%s:%d:%d: %s: %s", v->file, line, col, field, msg);
 	v->errors++;
 }
 

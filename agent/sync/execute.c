@@ -5,7 +5,9 @@
  * each wave by kind rank), each group in parallel by server-side apply,
  * waiting for CRDs to be Established before anything that uses them; the
  * inventory (desired plus not-yet-pruned objects, so a crash never forgets
- * an object); prune in reverse order; the inventory again; post-sync hooks.
+ * an object); sync hooks; prune in reverse order; the inventory again;
+ * post-sync hooks. Hooks of those three phases run only when the plan has
+ * changes, unless o->run_hooks says always or never.
  * A failed group stops the apply; the inventory still records everything
  * that may exist, and sync-fail hooks run.
  */
@@ -365,15 +367,58 @@ static int prune_all(struct kube_client *kc, struct sync_plan *p, int dry_run,
 	return 0;
 }
 
+int sync_run_hooks_parse(const char *s, enum sync_run_hooks *out)
+{
+	if (strcmp(s, "changes") == 0)
+		*out = SYNC_HOOKS_CHANGES;
+	else if (strcmp(s, "always") == 0)
+		*out = SYNC_HOOKS_ALWAYS;
+	else if (strcmp(s, "never") == 0)
+		*out = SYNC_HOOKS_NEVER;
+	else
+		return KAIRN_EINVAL;
+	return 0;
+}
+
 static void run_sync_fail(struct kube_client *kc, struct sync_plan *p, const struct sync_opts *o,
 			  struct sync_outcome *out)
 {
 	struct kerr fe;
 
-	if (!hooks_have_phase(p->hooks, p->n_hooks, HOOK_PHASE_SYNC_FAIL))
+	if (o->run_hooks == SYNC_HOOKS_NEVER || !hooks_have_phase(p->hooks, p->n_hooks, HOOK_PHASE_SYNC_FAIL))
 		return;
 	if (hooks_run_phase(kc, p->hooks, p->n_hooks, HOOK_PHASE_SYNC_FAIL, &o->hooks, &out->hooks, &fe))
 		log_error("sync-fail hooks: %s", fe.msg);
+}
+
+/* Runs the hooks of one phase (pre-sync, sync, post-sync) when wanted; a
+ * failure runs the sync-fail hooks. */
+static int run_phase(struct kube_client *kc, struct sync_plan *p, const struct sync_opts *o,
+		     int wanted, enum hook_phase phase, struct sync_outcome *out, struct kerr *e)
+{
+	int rc;
+
+	if (!wanted || !hooks_have_phase(p->hooks, p->n_hooks, phase))
+		return 0;
+	rc = hooks_run_phase(kc, p->hooks, p->n_hooks, phase, &o->hooks, &out->hooks, e);
+	if (rc) {
+		out->hooks_failed = 1;
+		run_sync_fail(kc, p, o, out);
+	}
+	return rc;
+}
+
+int sync_hooks_planned(struct sync_plan *p, const struct sync_opts *o, struct hook_report *rep,
+		       struct kerr *e)
+{
+	static const enum hook_phase phases[] = { HOOK_PHASE_PRE_SYNC, HOOK_PHASE_SYNC, HOOK_PHASE_POST_SYNC };
+	int rc = 0;
+
+	if (o->run_hooks == SYNC_HOOKS_NEVER || (o->run_hooks == SYNC_HOOKS_CHANGES && !sync_plan_has_changes(p)))
+		return 0;
+	for (size_t i = 0; !rc && i < sizeof(phases) / sizeof(phases[0]); i++)
+		rc = hooks_plan_phase(p->hooks, p->n_hooks, phases[i], rep, e);
+	return rc;
 }
 
 int sync_execute(struct kube_client *kc, struct sync_plan *p, const struct sync_opts *o,
@@ -381,13 +426,16 @@ int sync_execute(struct kube_client *kc, struct sync_plan *p, const struct sync_
 {
 	int64_t start = time_mono_ms();
 	int changes = sync_plan_has_changes(p);
+	int hooks = o->run_hooks == SYNC_HOOKS_ALWAYS || (o->run_hooks == SYNC_HOOKS_CHANGES && changes);
 	int rc = 0;
 	struct kerr ie;
 
 	memset(out, 0, sizeof(*out));
 	if (o->dry_run) {
 		/* dryRun=All: the server validates every write and stores nothing;
-		 * hooks and the inventory are left alone. */
+		 * hooks are listed, not created; the inventory is left alone. */
+		if ((rc = sync_hooks_planned(p, o, &out->hooks, e)))
+			goto out;
 		rc = apply_all(kc, p, o, out, e);
 		if (!rc && p->counts[SYNC_PRUNE])
 			rc = prune_all(kc, p, 1, out, e);
@@ -395,22 +443,11 @@ int sync_execute(struct kube_client *kc, struct sync_plan *p, const struct sync_
 			rc = kerr_set(e, KAIRN_EGUARD, "%s", p->prune_refusal);
 		goto out;
 	}
-	if (changes && hooks_have_phase(p->hooks, p->n_hooks, HOOK_PHASE_PRE_SYNC)) {
-		if ((rc = apply_hook_namespaces(kc, p, e)))
-			goto out;
-		rc = hooks_run_phase(kc, p->hooks, p->n_hooks, HOOK_PHASE_PRE_SYNC, &o->hooks, &out->hooks, e);
-		if (rc) {
-			out->hooks_failed = 1;
-			run_sync_fail(kc, p, o, out);
-			goto out;
-		}
-	}
-	if (changes && hooks_have_phase(p->hooks, p->n_hooks, HOOK_PHASE_SYNC) &&
-	    (rc = hooks_run_phase(kc, p->hooks, p->n_hooks, HOOK_PHASE_SYNC, &o->hooks, &out->hooks, e))) {
-		out->hooks_failed = 1;
-		run_sync_fail(kc, p, o, out);
+	if (hooks && hooks_have_phase(p->hooks, p->n_hooks, HOOK_PHASE_PRE_SYNC) &&
+	    (rc = apply_hook_namespaces(kc, p, e)))
 		goto out;
-	}
+	if ((rc = run_phase(kc, p, o, hooks, HOOK_PHASE_PRE_SYNC, out, e)))
+		goto out;
 	rc = apply_all(kc, p, o, out, e);
 	if (rc) {
 		/* Record whatever may exist now, so nothing is forgotten. */
@@ -421,6 +458,8 @@ int sync_execute(struct kube_client *kc, struct sync_plan *p, const struct sync_
 	}
 	if ((rc = write_inventory(kc, p, o, 0, e)))
 		goto out;
+	if ((rc = run_phase(kc, p, o, hooks, HOOK_PHASE_SYNC, out, e)))
+		goto out;
 	if (p->counts[SYNC_PRUNE]) {
 		rc = prune_all(kc, p, 0, out, e);
 		if (write_inventory(kc, p, o, 1, &ie) && !rc) {
@@ -430,12 +469,8 @@ int sync_execute(struct kube_client *kc, struct sync_plan *p, const struct sync_
 		if (rc)
 			goto out;
 	}
-	if (changes && hooks_have_phase(p->hooks, p->n_hooks, HOOK_PHASE_POST_SYNC) &&
-	    (rc = hooks_run_phase(kc, p->hooks, p->n_hooks, HOOK_PHASE_POST_SYNC, &o->hooks, &out->hooks, e))) {
-		out->hooks_failed = 1;
-		run_sync_fail(kc, p, o, out);
+	if ((rc = run_phase(kc, p, o, hooks, HOOK_PHASE_POST_SYNC, out, e)))
 		goto out;
-	}
 	if (p->prune_refused)
 		rc = kerr_set(e, KAIRN_EGUARD, "%s", p->prune_refusal);
 out:

@@ -232,12 +232,12 @@ static void add_desired(struct builder *b, struct sync_input *in)
 	char *key;
 
 	snprintf(origin, sizeof(origin), "%s:%d", in->file ? in->file : "?", in->line);
-	if (!api || !kind || !name) {
+	if (!api || !kind || (!name && !jsonx_str(in->obj, "metadata.generateName"))) {
 		add_error(b, "%s: apiVersion, kind and metadata.name are required", origin);
 		return;
 	}
-	if (hook_spec_of(in->obj, &spec, &e)) {
-		add_error(b, "%s: %s", origin, e.msg);
+	if (hook_spec_at(in->obj, in->file, in->line, &spec, &e)) {
+		add_error(b, "%s", e.msg);
 		return;
 	}
 	if (spec.phases) {
@@ -245,6 +245,11 @@ static void add_desired(struct builder *b, struct sync_input *in)
 				   HOOK_PHASE_SYNC_FAIL))
 			add_hook(b, in, &spec, origin);
 		return; /* Skip and unsupported Helm hooks are never applied */
+	}
+	if (!name) {
+		add_error(b, "%s: %s %s*: metadata.generateName is for hooks only; kairn applies objects by "
+			  "name", origin, kind, jsonx_str(in->obj, "metadata.generateName"));
+		return;
 	}
 	group = group_of(api, gbuf, sizeof(gbuf));
 	if (kube_resolve(b->kc, api, kind, &res, &e) == 0) {
@@ -407,12 +412,40 @@ static int read_inventory(struct builder *b, struct kerr *e)
 }
 
 /* Inventory keys Git no longer has become prune candidates. */
+/* Keys of the hooks: an object the inventory lists that is a hook now is
+ * forgotten, never pruned (the hook run may just have created it). */
+static struct strmap *hook_keys(struct builder *b)
+{
+	struct strmap *m = strmap_new();
+
+	for (size_t i = 0; m && i < b->p->n_hooks; i++) {
+		const cJSON *o = b->p->hooks[i].obj;
+		const char *api = jsonx_str(o, "apiVersion"), *name = jsonx_str(o, "metadata.name");
+		char gbuf[256], *key;
+
+		if (!name)
+			continue; /* generateName: never the same object */
+		key = make_key(group_of(api, gbuf, sizeof(gbuf)), jsonx_str(o, "kind"),
+			       jsonx_str(o, "metadata.namespace"), name);
+		if (!key || strmap_put(m, key, (void *)1, NULL)) {
+			free(key);
+			strmap_free(m);
+			return NULL;
+		}
+		free(key);
+	}
+	return m;
+}
+
 static int add_prune_candidates(struct builder *b, struct kerr *e)
 {
 	struct kube_resource *all = NULL;
+	struct strmap *hooks = hook_keys(b);
 	size_t nall = 0;
 	int rc = 0;
 
+	if (!hooks)
+		return kerr_set(e, KAIRN_ENOMEM, "out of memory");
 	for (size_t i = 0; i < b->p->prev.n; i++) {
 		const char *key = b->p->prev.keys[i];
 		char *parts[4] = { 0 }, *dup;
@@ -420,13 +453,18 @@ static int add_prune_candidates(struct builder *b, struct kerr *e)
 		struct sync_entry *en;
 		int k = 0;
 
-		if (strmap_get(b->by_key, key))
+		if (strmap_get(b->by_key, key) || strmap_get(hooks, key))
 			continue;
-		if (!all && (rc = kube_discover_all(b->kc, &all, &nall, e)))
+		if (!all && (rc = kube_discover_all(b->kc, &all, &nall, e))) {
+			strmap_free(hooks);
 			return kerr_prefix(e, "discovery for prune");
+		}
 		dup = strdup(key);
-		if (!dup)
+		if (!dup) {
+			strmap_free(hooks);
+			free(all);
 			return kerr_set(e, KAIRN_ENOMEM, "out of memory");
+		}
 		/* group/kind/ns/name: group and ns may be empty, so split by hand */
 		parts[0] = dup;
 		for (char *p = dup; *p && k < 3; p++)
@@ -437,6 +475,7 @@ static int add_prune_candidates(struct builder *b, struct kerr *e)
 		if (k != 3 || !*parts[1] || !*parts[3]) {
 			free(dup);
 			free(all);
+			strmap_free(hooks);
 			return kerr_set(e, KAIRN_EPARSE, "inventory: bad key \"%s\"", key);
 		}
 		for (size_t j = 0; j < nall; j++)
@@ -473,6 +512,7 @@ static int add_prune_candidates(struct builder *b, struct kerr *e)
 			b->oom = 1;
 	}
 	free(all);
+	strmap_free(hooks);
 	return b->oom ? kerr_set(e, KAIRN_ENOMEM, "out of memory") : 0;
 }
 

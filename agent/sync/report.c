@@ -18,6 +18,36 @@ static int ref_text(struct kbuf *b, const struct sync_entry *en)
 	return kbuf_printf(b, "%s %s%s%s", en->kind, en->ns ? en->ns : "", en->ns ? "/" : "", en->name);
 }
 
+static const char *hook_state_text(const struct hook_outcome *h, int json)
+{
+	if (h->planned)
+		return json ? "Planned" : "would run";
+	if (h->state == HOOK_SUCCEEDED)
+		return json ? "Succeeded" : "succeeded";
+	return h->state == HOOK_FAILED ? (json ? "Failed" : "FAILED") : (json ? "Running" : "running");
+}
+
+/* "hook      pre-sync Job ns/name succeeded (1.2s)", the reason and the
+ * object's conditions under a failure. */
+static int hook_text(struct kbuf *out, const struct hook_outcome *h)
+{
+	const cJSON *obj = h->hook->obj;
+	const char *ns = jsonx_str(obj, "metadata.namespace");
+	int rc = kbuf_printf(out, "hook      %s %s %s%s%s %s", hook_phase_name(h->phase),
+			     jsonx_str(obj, "kind"), ns ? ns : "", ns ? "/" : "",
+			     h->name, hook_state_text(h, 0));
+
+	if (h->planned)
+		rc |= kbuf_printf(out, " (weight %d, %s)\n", h->hook->spec.weight,
+				  h->hook->origin ? h->hook->origin : "?");
+	else
+		rc |= kbuf_printf(out, " (%.1fs)%s%s\n", (double)h->duration_ms / 1000, h->why[0] ? ": " : "",
+				  h->why);
+	if (h->status[0])
+		rc |= kbuf_printf(out, "            %s\n", h->status);
+	return rc;
+}
+
 int sync_report_text(const struct sync_plan *p, const struct sync_outcome *o, int dry_run,
 		     int verbose, struct kbuf *out)
 {
@@ -55,17 +85,8 @@ int sync_report_text(const struct sync_plan *p, const struct sync_outcome *o, in
 				rc |= kbuf_printf(out, "            ... and %zu more\n", en->diff.n_paths - 20);
 		}
 	}
-	for (size_t i = 0; o && i < o->hooks.n; i++) {
-		const struct hook_outcome *h = &o->hooks.runs[i];
-
-		rc |= kbuf_printf(out, "hook      %s %s %s%s%s %s (%.1fs)%s%s\n", hook_phase_name(h->phase),
-				  jsonx_str(h->hook->obj, "kind"),
-				  jsonx_str(h->hook->obj, "metadata.namespace") ? jsonx_str(h->hook->obj, "metadata.namespace") : "",
-				  jsonx_str(h->hook->obj, "metadata.namespace") ? "/" : "",
-				  jsonx_str(h->hook->obj, "metadata.name"),
-				  h->state == HOOK_SUCCEEDED ? "succeeded" : h->state == HOOK_FAILED ? "FAILED" : "running",
-				  (double)h->duration_ms / 1000, h->why[0] ? ": " : "", h->why);
-	}
+	for (size_t i = 0; o && i < o->hooks.n; i++)
+		rc |= hook_text(out, &o->hooks.runs[i]);
 	if (p->prune_refused)
 		rc |= kbuf_printf(out, "prune refused: %s\n", p->prune_refusal);
 	for (size_t i = 0; i < p->n; i++)
@@ -113,6 +134,45 @@ static cJSON *entry_json(const struct sync_entry *en)
 	return j;
 }
 
+cJSON *sync_report_hooks_json(const struct hook_report *rep)
+{
+	cJSON *hooks = cJSON_CreateArray();
+
+	for (size_t i = 0; hooks && rep && i < rep->n; i++) {
+		const struct hook_outcome *h = &rep->runs[i];
+		cJSON *j = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(j, "phase", hook_phase_name(h->phase));
+		cJSON_AddStringToObject(j, "kind", jsonx_str(h->hook->obj, "kind"));
+		if (jsonx_str(h->hook->obj, "metadata.namespace"))
+			cJSON_AddStringToObject(j, "namespace", jsonx_str(h->hook->obj, "metadata.namespace"));
+		cJSON_AddStringToObject(j, "name", h->name);
+		cJSON_AddStringToObject(j, "state", hook_state_text(h, 1));
+		cJSON_AddNumberToObject(j, "weight", h->hook->spec.weight);
+		if (h->hook->origin)
+			cJSON_AddStringToObject(j, "source", h->hook->origin);
+		if (h->why[0])
+			cJSON_AddStringToObject(j, "message", h->why);
+		if (h->status[0])
+			cJSON_AddStringToObject(j, "status", h->status);
+		if (h->conditions)
+			cJSON_AddItemToObject(j, "conditions", cJSON_Duplicate(h->conditions, 1));
+		if (!h->planned)
+			cJSON_AddNumberToObject(j, "durationSeconds", (double)h->duration_ms / 1000);
+		cJSON_AddItemToArray(hooks, j);
+	}
+	return hooks;
+}
+
+int sync_report_hooks_text(const struct hook_report *rep, struct kbuf *out)
+{
+	int rc = 0;
+
+	for (size_t i = 0; rep && i < rep->n; i++)
+		rc |= hook_text(out, &rep->runs[i]);
+	return rc ? KAIRN_ENOMEM : 0;
+}
+
 cJSON *sync_report_json(const struct sync_plan *p, const struct sync_outcome *o, int dry_run)
 {
 	cJSON *r = cJSON_CreateObject(), *counts, *objs, *hooks, *warn;
@@ -139,23 +199,9 @@ cJSON *sync_report_json(const struct sync_plan *p, const struct sync_outcome *o,
 	for (size_t i = 0; i < p->n; i++)
 		if (p->entries[i].desired || p->entries[i].action != SYNC_UNCHANGED)
 			cJSON_AddItemToArray(objs, entry_json(&p->entries[i]));
-	hooks = cJSON_AddArrayToObject(r, "hooks");
-	for (size_t i = 0; o && i < o->hooks.n; i++) {
-		const struct hook_outcome *h = &o->hooks.runs[i];
-		cJSON *j = cJSON_CreateObject();
-
-		cJSON_AddStringToObject(j, "phase", hook_phase_name(h->phase));
-		cJSON_AddStringToObject(j, "kind", jsonx_str(h->hook->obj, "kind"));
-		if (jsonx_str(h->hook->obj, "metadata.namespace"))
-			cJSON_AddStringToObject(j, "namespace", jsonx_str(h->hook->obj, "metadata.namespace"));
-		cJSON_AddStringToObject(j, "name", jsonx_str(h->hook->obj, "metadata.name"));
-		cJSON_AddStringToObject(j, "state", h->state == HOOK_SUCCEEDED ? "Succeeded" :
-						    h->state == HOOK_FAILED ? "Failed" : "Running");
-		if (h->why[0])
-			cJSON_AddStringToObject(j, "message", h->why);
-		cJSON_AddNumberToObject(j, "durationSeconds", (double)h->duration_ms / 1000);
-		cJSON_AddItemToArray(hooks, j);
-	}
+	hooks = sync_report_hooks_json(o ? &o->hooks : NULL);
+	if (hooks)
+		cJSON_AddItemToObject(r, "hooks", hooks);
 	warn = cJSON_AddArrayToObject(r, "warnings");
 	for (size_t i = 0; i < p->n_warnings; i++)
 		cJSON_AddItemToArray(warn, cJSON_CreateString(p->warnings[i]));

@@ -7,9 +7,10 @@
  *                     inventory and live state (one LIST per resource type
  *                     and namespace), diff, decide create / update /
  *                     unchanged / prune / skip, order the result. Read-only.
- *   sync_execute      pre-sync hooks (only when something changes), apply
- *                     waves by server-side apply, write the inventory, prune
- *                     in reverse order, post-sync hooks; sync-fail hooks on
+ *   sync_execute      pre-sync hooks (only when something changes, unless
+ *                     run_hooks says otherwise), apply waves by server-side
+ *                     apply, write the inventory, sync hooks, prune in
+ *                     reverse order, post-sync hooks; sync-fail hooks on
  *                     failure.
  *
  * What it must never do: write anything when a desired object is invalid
@@ -44,13 +45,23 @@ struct sync_input {
 	int line;
 };
 
+/* When hooks run (--run-hooks): pre-sync, sync and post-sync hooks only
+ * when the plan has changes (default), on every sync, or never (sync-fail
+ * hooks neither). */
+enum sync_run_hooks { SYNC_HOOKS_CHANGES = 0, SYNC_HOOKS_ALWAYS, SYNC_HOOKS_NEVER };
+
+/* "changes", "always" or "never" to *out; 0 or KAIRN_EINVAL. */
+int sync_run_hooks_parse(const char *s, enum sync_run_hooks *out);
+
 struct sync_opts {
 	const char *source;        /* source name: label value and inventory name */
 	const char *inventory_ns;  /* kairn's namespace; default "kairn-system" */
 	const char *default_ns;    /* namespace for namespaced objects without one */
 	const char *commit;        /* Git commit being synced (recorded) */
 	int prune;                 /* delete what Git dropped (default on in the CLI) */
-	int dry_run;               /* execute sends dryRun=All writes only: no hooks, no inventory */
+	int dry_run;               /* execute sends dryRun=All writes only: no hooks, no inventory;
+				    * the hooks that would run are listed (planned) */
+	enum sync_run_hooks run_hooks;
 	struct prune_limits prune_limits;
 	int64_t crd_wait_ms;       /* how long to wait for a CRD to be Established; 60000 */
 	struct hook_run_opts hooks;
@@ -128,6 +139,12 @@ struct sync_outcome {
 int sync_execute(struct kube_client *kc, struct sync_plan *p, const struct sync_opts *o,
 		 struct sync_outcome *out, struct kerr *e);
 
+/* The hooks a sync of p would run (pre-sync, sync, post-sync, in order, as
+ * planned outcomes; none when o->run_hooks and the plan say so), appended
+ * to rep. For --dry-run and diff. Returns 0 or KAIRN_ENOMEM. */
+int sync_hooks_planned(struct sync_plan *p, const struct sync_opts *o, struct hook_report *rep,
+		       struct kerr *e);
+
 void sync_outcome_free(struct sync_outcome *o);
 void sync_plan_free(struct sync_plan *p);
 
@@ -135,6 +152,9 @@ void sync_plan_free(struct sync_plan *p);
 int sync_report_text(const struct sync_plan *p, const struct sync_outcome *o, int dry_run,
 		     int verbose, struct kbuf *out);
 cJSON *sync_report_json(const struct sync_plan *p, const struct sync_outcome *o, int dry_run);
+/* The "hooks" list of the JSON report, and the text report's hook lines. */
+cJSON *sync_report_hooks_json(const struct hook_report *rep);
+int sync_report_hooks_text(const struct hook_report *rep, struct kbuf *out);
 
 /* A unified diff of one entry: live (only the fields Git sets) against what
  * would be applied, as YAML, Secret values masked. Nothing for unchanged. */

@@ -8,6 +8,7 @@
 #include "kobj.h"
 #include "buf.h"
 #include "strmap.h"
+#include "vec.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -211,15 +212,8 @@ int kobj_set_add(struct kobj_set *s, struct kobj *k, const struct kobj **existin
 			*existing = prev;
 		return KAIRN_ECONFLICT;
 	}
-	if (s->n == s->cap) {
-		size_t ncap = s->cap ? s->cap * 2 : 64;
-		struct kobj **ni = realloc(s->items, ncap * sizeof(*ni));
-
-		if (!ni)
-			return KAIRN_ENOMEM;
-		s->items = ni;
-		s->cap = ncap;
-	}
+	if (vec_reserve(s->items, s->n, s->cap, 64))
+		return KAIRN_ENOMEM;
 	if (strmap_put(s->index, k->key, pos_value(s->n), NULL))
 		return KAIRN_ENOMEM;
 	s->items[s->n++] = k;

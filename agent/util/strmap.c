@@ -34,11 +34,18 @@ static uint64_t fnv1a(const char *s)
 
 struct strmap *strmap_new(void)
 {
+	return strmap_new_sized(0);
+}
+
+struct strmap *strmap_new_sized(size_t hint)
+{
 	struct strmap *m = calloc(1, sizeof(*m));
 
 	if (!m)
 		return NULL;
 	m->cap = 16;
+	while (m->cap * 7 < hint * 10 && m->cap < ((size_t)1 << 40))
+		m->cap *= 2;
 	m->slots = calloc(m->cap, sizeof(struct slot));
 	if (!m->slots) {
 		free(m);
@@ -116,6 +123,17 @@ int strmap_put(struct strmap *m, const char *key, void *value, void **old)
 	return 0;
 }
 
+int strmap_add(struct strmap *m, const char *key, void *value)
+{
+	int rc;
+
+	if (m->slots[find(m, key, fnv1a(key))].key)
+		return 0;
+	if ((rc = strmap_put(m, key, value, NULL)))
+		return rc;
+	return 1;
+}
+
 void *strmap_get(const struct strmap *m, const char *key)
 {
 	size_t i = find(m, key, fnv1a(key));
@@ -167,4 +185,11 @@ int strmap_next(const struct strmap *m, size_t *iter, const char **key, void **v
 		}
 	}
 	return 0;
+}
+
+void strmap_each(const struct strmap *m, void (*fn)(const char *key, void *value, void *arg), void *arg)
+{
+	for (size_t i = 0; i < m->cap; i++)
+		if (m->slots[i].key)
+			fn(m->slots[i].key, m->slots[i].value, arg);
 }

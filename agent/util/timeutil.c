@@ -107,3 +107,43 @@ int time_parse_duration_ms(const char *s, int64_t *out_ms)
 	*out_ms = (int64_t)total;
 	return 0;
 }
+
+void time_format_duration(int64_t ms, char out[32])
+{
+	const char *sign = "";
+	long long h, m, sec;
+	int frac;
+	char fs[8] = "";
+
+	if (ms == 0) {
+		snprintf(out, 32, "0s");
+		return;
+	}
+	if (ms < 0) {
+		sign = "-";
+		ms = ms == INT64_MIN ? INT64_MAX : -ms;
+	}
+	if (ms < 1000) {
+		snprintf(out, 32, "%s%dms", sign, (int)ms);
+		return;
+	}
+	h = (long long)(ms / 3600000);
+	m = (long long)(ms / 60000 % 60);
+	sec = (long long)(ms / 1000 % 60);
+	frac = (int)(ms % 1000);
+	if (frac) { /* Go trims trailing zeros of the fraction: 250 -> ".25" */
+		int digits = 3;
+
+		while (frac % 10 == 0) {
+			frac /= 10;
+			digits--;
+		}
+		snprintf(fs, sizeof(fs), ".%0*d", digits, frac);
+	}
+	if (h)
+		snprintf(out, 32, "%s%lldh%lldm%lld%ss", sign, h, m, sec, fs);
+	else if (m)
+		snprintf(out, 32, "%s%lldm%lld%ss", sign, m, sec, fs);
+	else
+		snprintf(out, 32, "%s%lld%ss", sign, sec, fs);
+}

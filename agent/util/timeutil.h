@@ -18,5 +18,8 @@ void time_sleep_ms(int64_t ms);
 /* Parses a Go-style duration ("90s", "10m", "1h30m", "250ms", "1.5h") into
  * milliseconds. A bare number is seconds. Returns 0 or -1. */
 int time_parse_duration_ms(const char *s, int64_t *out_ms);
+/* Writes ms the way Go's time.Duration.String() does, to millisecond
+ * precision: "720h0m0s", "1m30s", "1.5s", "250ms", "0s". */
+void time_format_duration(int64_t ms, char out[32]);
 
 #endif

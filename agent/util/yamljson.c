@@ -1339,13 +1339,19 @@ static int chunks_add(struct chunk_list *l, const char *p, size_t len, int line)
 }
 
 /* kubectl's YAMLReader: a line starting "---" ends a document; only spaces
- * or a comment may follow on that line. Also refuses CR-only line endings
- * (kubectl silently loses documents there) and %YAML/%TAG directives. */
+ * or a comment may follow on that line. A separator line that comes while
+ * its buffer is empty (first line of the file, or right after a separator
+ * that ended a document) is not a separator to it but the first line of the
+ * next document: "---" and "--- #c" start it harmlessly, "---#c" is text to
+ * go-yaml (libyaml agrees), so it stays in the chunk: usually a syntax error,
+ * "---#a: b" a key. Also refuses CR-only
+ * line endings (kubectl silently loses documents there) and %YAML/%TAG
+ * directives. */
 static int split_yaml(const char *buf, size_t len, const char *name, struct chunk_list *out,
 		      struct kerr *e)
 {
 	size_t start = 0, i = 0;
-	int line = 1, start_line = 1;
+	int line = 1, start_line = 1, buffered = 0;
 
 	while (i < len) {
 		const char *l = buf + i, *nl = memchr(l, '\n', len - i);
@@ -1369,11 +1375,19 @@ static int split_yaml(const char *buf, size_t len, const char *name, struct chun
 			if (k < llen && l[k] != '#')
 				return kerr_set(e, KAIRN_EPARSE, "%s:%d:%zu: content after the document "
 					       "separator \"---\" must go on the next line", name, line, k + 1);
-			/* like kubectl, nothing at all between separators is no document */
-			if (i > start && chunks_add(out, buf + start, i - start, start_line))
-				return kerr_set(e, KAIRN_ENOMEM, "%s: out of memory", name);
-			start = i + llen + (nl ? 1 : 0);
-			start_line = line + 1;
+			if (!buffered && llen > 3 && !isspace((unsigned char)l[3])) {
+				/* "---#...": the first line of the next document, as text */
+				buffered = 1;
+			} else {
+				/* like kubectl, nothing at all between separators is no document */
+				if (i > start && chunks_add(out, buf + start, i - start, start_line))
+					return kerr_set(e, KAIRN_ENOMEM, "%s: out of memory", name);
+				start = i + llen + (nl ? 1 : 0);
+				start_line = line + 1;
+				buffered = !buffered; /* it ended a document, or it begins one */
+			}
+		} else {
+			buffered = 1;
 		}
 		i += llen + (nl ? 1 : 0);
 		line++;
@@ -1421,6 +1435,80 @@ static int split_json(const char *buf, size_t len, const char *name, struct chun
 			return kerr_set(e, KAIRN_ENOMEM, "%s: out of memory", name);
 		off = (size_t)(end - buf);
 	}
+}
+
+/* Value of the 4 hex digits at p, or -1. */
+static long hex4(const char *p, const char *end)
+{
+	long v = 0;
+
+	if (end - p < 4)
+		return -1;
+	for (int k = 0; k < 4; k++) {
+		int c = (unsigned char)p[k];
+
+		if (!isxdigit(c))
+			return -1;
+		v = v * 16 + (isdigit(c) ? c - '0' : (tolower(c) - 'a' + 10));
+	}
+	return v;
+}
+
+/* JSON's UTF-16 surrogate escapes ("\ud83d\ude00"), which YAML (libyaml,
+ * go-yaml) refuses, rewritten the way Go's encoding/json reads them: a pair
+ * becomes the UTF-8 bytes of its code point, a lone half those of U+FFFD
+ * (valid in JSON and in YAML strings alike). Only inside strings; *out is
+ * NULL when nothing needed rewriting. Columns after a rewrite shift. */
+static int json_fix_surrogates(const char *buf, size_t len, char **out, size_t *out_len)
+{
+	const char *end = buf + len;
+	struct kbuf b = { 0 };
+	size_t copied = 0;
+	int in_str = 0;
+
+	*out = NULL;
+	for (size_t i = 0; i < len; i++) {
+		long hi, lo;
+
+		if (buf[i] == '"') {
+			in_str = !in_str;
+			continue;
+		}
+		if (!in_str || buf[i] != '\\')
+			continue;
+		if (i + 1 >= len || buf[i + 1] != 'u' || (hi = hex4(buf + i + 2, end)) < 0xd800 || hi > 0xdfff) {
+			i++; /* any other escape, "\\" and "\"" included */
+			continue;
+		}
+		lo = hi <= 0xdbff && i + 7 < len && buf[i + 6] == '\\' && buf[i + 7] == 'u'
+			     ? hex4(buf + i + 8, end) : -1;
+		if (kbuf_append(&b, buf + copied, i - copied))
+			goto nomem;
+		if (lo >= 0xdc00 && lo <= 0xdfff) {
+			long cp = 0x10000 + ((hi - 0xd800) << 10) + (lo - 0xdc00);
+			char u8[4] = { (char)(0xf0 | (cp >> 18)), (char)(0x80 | ((cp >> 12) & 0x3f)),
+				       (char)(0x80 | ((cp >> 6) & 0x3f)), (char)(0x80 | (cp & 0x3f)) };
+
+			if (kbuf_append(&b, u8, sizeof(u8)))
+				goto nomem;
+			i += 11;
+		} else {
+			if (kbuf_puts(&b, "\xef\xbf\xbd"))
+				goto nomem;
+			i += 5;
+		}
+		copied = i + 1;
+	}
+	if (!b.data)
+		return 0;
+	if (kbuf_append(&b, buf + copied, len - copied))
+		goto nomem;
+	*out_len = b.len;
+	*out = kbuf_steal(&b);
+	return 0;
+nomem:
+	kbuf_free(&b);
+	return KAIRN_ENOMEM;
 }
 
 /* UTF-16 (PowerShell's "Unicode") to UTF-8 with iconv; BOM included in in. */
@@ -1471,7 +1559,7 @@ int yaml_decode_all(const char *buf, size_t len, const char *name, struct ydoc_l
 {
 	struct ydoc_list res = { 0 };
 	struct chunk_list chunks = { 0 };
-	char *converted = NULL;
+	char *converted = NULL, *fixed = NULL;
 	size_t i;
 	int rc;
 
@@ -1490,8 +1578,16 @@ int yaml_decode_all(const char *buf, size_t len, const char *name, struct ydoc_l
 	}
 	for (i = 0; i < len && isspace((unsigned char)buf[i]); i++)
 		;
-	rc = i < len && buf[i] == '{' ? split_json(buf, len, name, &chunks, e)
-				       : split_yaml(buf, len, name, &chunks, e);
+	if (i < len && buf[i] == '{') {
+		if (json_fix_surrogates(buf, len, &fixed, &len)) {
+			rc = kerr_set(e, KAIRN_ENOMEM, "%s: out of memory", name);
+			goto out;
+		}
+		buf = fixed ? fixed : buf;
+		rc = split_json(buf, len, name, &chunks, e);
+	} else {
+		rc = split_yaml(buf, len, name, &chunks, e);
+	}
 	if (rc)
 		goto out;
 	res.docs = calloc(chunks.n ? chunks.n : 1, sizeof(*res.docs));
@@ -1510,5 +1606,6 @@ out:
 	ydoc_list_free(&res);
 	free(chunks.c);
 	free(converted);
+	free(fixed);
 	return rc;
 }

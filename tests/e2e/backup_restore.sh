@@ -70,7 +70,7 @@ k -n detection get canary detection-api-canary >/dev/null || fail "custom resour
 grep -q "migrate-v1-4-2.*finished" "$W/restore.out" || fail "completed Job not skipped"
 
 # 5. existing objects: left alone (and reported) unless the policy is update
-"$KAIRN_BIN" restore --from-backup b1 --storage-location "$STORE" --include-namespaces platform >"$W/again.out"
+"$KAIRN_BIN" restore --from-backup b1 --storage "$STORE" --include-namespaces platform >"$W/again.out"
 grep -q " 0 created" "$W/again.out" || fail "second restore created objects: $(tail -1 "$W/again.out")"
 k -n platform patch deployment api --type merge -p '{"spec":{"replicas":9}}' >/dev/null
 "$KAIRN_BIN" restore --from-backup b1 --storage-location "$STORE" --include-namespaces platform \

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# git_https.sh — kairn source fetch over HTTPS (git http-backend behind a TLS
-# server with a private CA): untrusted certificates are refused, --ca-file
+# git_https.sh — kairn source fetch over HTTPS (git http-backend behind
+# Debian's lighttpd with mod_openssl and Basic auth, certificates from a
+# private CA): untrusted certificates are refused, --ca-file
 # trusts the private CA, a certificate for another host name or from another
 # CA is refused, and a wrong token fails with 401 in the message.
 source "$KAIRN_SOURCE_DIR/tests/lib/git_servers.sh"
@@ -12,8 +13,8 @@ make_tls other "IP:127.0.0.1"
 make_tls named "DNS:git.example.com"
 printf '%s\n' "$TOKEN" > "$T/token"
 echo "wrong" > "$T/wrong"
-start_http_backend "$T/srv" '*' "$TOKEN" --tls-cert "$T/good.pem" --tls-key "$T/good.key"
-URL="https://127.0.0.1:$HTTP_PORT/app.git"
+start_http_backend "$T/srv" x-access-token "$TOKEN" --tls-cert "$T/good.pem" --tls-key "$T/good.key"
+URL="https://127.0.0.1:$HTTP_PORT/git/app.git"
 AUTH=(--token-file "$T/token" --cache-dir "$T/cache" --timeout 30)
 
 kairn_fetch "$T/out" "$T/err" --repo "$URL" --ref main "${AUTH[@]}"
@@ -35,7 +36,7 @@ expect_ok "fetch after push over https"
 grep -q "replicas: 4" "$(path_of)/app.yaml" || fail "checkout not updated"
 
 kill "${GIT_SERVER_PIDS[-1]}"; wait "${GIT_SERVER_PIDS[-1]}" 2>/dev/null || true
-start_http_backend "$T/srv" '*' "$TOKEN" --tls-cert "$T/named.pem" --tls-key "$T/named.key"
-URL="https://127.0.0.1:$HTTP_PORT/app.git"
+start_http_backend "$T/srv" x-access-token "$TOKEN" --tls-cert "$T/named.pem" --tls-key "$T/named.key"
+URL="https://127.0.0.1:$HTTP_PORT/git/app.git"
 kairn_fetch "$T/out" "$T/err" --repo "$URL" --ref main --ca-file "$T/named-ca.pem" "${AUTH[@]}"
 expect_fail "certificate for another host name" "TLS certificate of 127.0.0.1 does not name that host"

@@ -35,10 +35,23 @@ rc=$?
 set -e
 [ "$rc" = 1 ] || fail "bad input exit code $rc, want 1"
 [ ! -s "$tmp/stdout" ] || fail "objects printed despite errors"
-grep -q "a.yaml:4: metadata.name: expected a string" "$tmp/stderr" || fail "no a.yaml:4 error: $(cat "$tmp/stderr")"
-grep -q "b.yaml:6: metadata.annotations.x: expected a string, got a boolean" "$tmp/stderr" || fail "no b.yaml:6 error"
+grep -q "a.yaml:4:3: metadata.name: expected a string" "$tmp/stderr" || fail "no a.yaml:4 error: $(cat "$tmp/stderr")"
+grep -q "b.yaml:6:5: metadata.annotations.x: expected a string, got a boolean" "$tmp/stderr" || fail "no b.yaml:6 error"
 grep -q "c.yaml:2:1:" "$tmp/stderr" || fail "no c.yaml syntax error: $(cat "$tmp/stderr")"
 grep -q "3 errors" "$tmp/stderr" || fail "error count missing"
+
+# Subdirectories are loaded by default (as Argo CD and Flux do); --no-recurse
+# keeps to the top directory; dot-directories are never loaded.
+mkdir -p "$tmp/tree/sub/deeper" "$tmp/tree/.hidden"
+for d in "" sub/ sub/deeper/ .hidden/; do
+	n=$(echo "cm-${d:-top}" | tr -c 'a-z0-9\n' '-' | sed 's/-*$//')
+	printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: %s}\n' "$n" >"$tmp/tree/${d}cm.yaml"
+done
+names() { grep -o 'name: cm-[a-z-]*' | sort | tr '\n' ' '; }
+got=$("$KAIRN_BIN" render "$tmp/tree" | names)
+[ "$got" = "name: cm-sub name: cm-sub-deeper name: cm-top " ] || fail "default render loaded: $got"
+got=$("$KAIRN_BIN" render --no-recurse "$tmp/tree" | names)
+[ "$got" = "name: cm-top " ] || fail "--no-recurse loaded: $got"
 
 # Usage errors.
 set +e

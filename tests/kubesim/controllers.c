@@ -36,13 +36,13 @@ void ks_ctl_schedule_locked(struct ks_server *s, const struct ks_res *res, const
 	char key[800];
 	snprintf(key, sizeof(key), "%s|%s|%s|%s", res->group, res->resource, ns ? ns : "", name);
 	int64_t due = time_mono_ms() + delay_ms;
-	struct ctl_item *it = ks_map_get(s->ctl_due, key);
+	struct ctl_item *it = strmap_get(s->ctl_due, key);
 	if (it) {
 		if (due < it->due)
 			it->due = due;
 	} else if ((it = calloc(1, sizeof(*it)))) {
 		it->due = due;
-		if (ks_map_put(s->ctl_due, key, it) != 0)
+		if (strmap_put(s->ctl_due, key, it, NULL) != 0)
 			free(it);
 	}
 	pthread_cond_broadcast(&s->changed);
@@ -213,8 +213,8 @@ static long reconcile_namespace(struct ks_server *s, struct ks_res *nsres, const
 
 struct gc_pass {
 	struct ks_server *s;
-	struct ks_map *uids;   /* uid -> ver (borrowed) */
-	struct ks_map *blocked; /* owner uid -> 1: still has dependents */
+	struct strmap *uids;   /* uid -> ver (borrowed) */
+	struct strmap *blocked; /* owner uid -> 1: still has dependents */
 	int changed;
 };
 
@@ -224,7 +224,7 @@ static void index_uid(const char *key, void *val, void *arg)
 	struct ks_ver *v = val;
 	const char *uid = jsonx_str(v->obj, "metadata.uid");
 	if (uid)
-		ks_map_put(g->uids, uid, v);
+		strmap_put(g->uids, uid, v, NULL);
 }
 
 static int foreground_deleting(const struct ks_ver *owner)
@@ -252,12 +252,12 @@ static void gc_collection(struct gc_pass *g, struct ks_res *res)
 		const cJSON *ref;
 		cJSON_ArrayForEach(ref, refs) {
 			const char *u = jsonx_str(ref, "uid");
-			struct ks_ver *owner = u ? ks_map_get(g->uids, u) : NULL;
+			struct ks_ver *owner = u ? strmap_get(g->uids, u) : NULL;
 			if (!owner)
 				continue;
 			if (foreground_deleting(owner)) {
 				doomed = 1;
-				ks_map_put(g->blocked, u, owner);
+				strmap_put(g->blocked, u, owner, NULL);
 			} else {
 				alive = 1;
 			}
@@ -285,18 +285,18 @@ static void collect_fg(const char *key, void *val, void *arg)
 {
 	struct fg_ctx *c = arg;
 	struct ks_ver *v = val;
-	if (foreground_deleting(v) && !ks_map_get(c->g->blocked, key))
+	if (foreground_deleting(v) && !strmap_get(c->g->blocked, key))
 		c->owners[c->n++] = ks_ver_ref(v);
 }
 
 /* Foreground owners without dependents lose their finalizer. */
 static void finish_foreground(struct gc_pass *g)
 {
-	size_t total = ks_map_len(g->uids);
+	size_t total = strmap_len(g->uids);
 	struct fg_ctx c = { .g = g, .owners = calloc(total + 1, sizeof(struct ks_ver *)) };
 	if (!c.owners)
 		return;
-	ks_map_each(g->uids, collect_fg, &c);
+	strmap_each(g->uids, collect_fg, &c);
 	for (size_t i = 0; i < c.n; i++) {
 		struct ks_ver *v = c.owners[i];
 		const char *av = jsonx_str(v->obj, "apiVersion"), *kind = jsonx_str(v->obj, "kind");
@@ -345,10 +345,10 @@ static void uid_cb(struct gc_pass *g)
 static void run_gc(struct ks_server *s)
 {
 	for (int round = 0; round < 8; round++) {
-		struct gc_pass g = { .s = s, .uids = ks_map_new(), .blocked = ks_map_new() };
+		struct gc_pass g = { .s = s, .uids = strmap_new(), .blocked = strmap_new() };
 		if (!g.uids || !g.blocked) {
-			ks_map_free(g.uids);
-			ks_map_free(g.blocked);
+			strmap_free(g.uids);
+			strmap_free(g.blocked);
 			return;
 		}
 		uid_cb(&g);
@@ -357,14 +357,14 @@ static void run_gc(struct ks_server *s)
 			if (ks_res_of_coll(s, res->coll) == res)
 				gc_collection(&g, res);
 		}
-		ks_map_free(g.uids);
-		g.uids = ks_map_new();
+		strmap_free(g.uids);
+		g.uids = strmap_new();
 		if (g.uids) {
 			uid_cb(&g);
 			finish_foreground(&g);
 		}
-		ks_map_free(g.uids);
-		ks_map_free(g.blocked);
+		strmap_free(g.uids);
+		strmap_free(g.blocked);
 		if (!g.changed)
 			break;
 	}
@@ -407,7 +407,7 @@ static void process(struct ks_server *s, const char *key)
 		if (p)
 			*p++ = 0;
 	}
-	struct ctl_item *it = ks_map_get(s->ctl_due, key);
+	struct ctl_item *it = strmap_get(s->ctl_due, key);
 	struct ks_res *res = f[3] ? res_by_gr(s, f[0], f[1]) : NULL;
 	struct ks_ver *v = res ? ks_coll_get(res->coll, f[2], f[3]) : NULL;
 	long again = -1;
@@ -421,13 +421,13 @@ static void process(struct ks_server *s, const char *key)
 			reconcile_workload(s, res, v);
 		ks_ver_unref(v);
 	}
-	it = ks_map_get(s->ctl_due, key);
+	it = strmap_get(s->ctl_due, key);
 	if (!it)
 		return;
 	if (again >= 0) {
 		it->due = time_mono_ms() + again;
 	} else {
-		free(ks_map_del(s->ctl_due, key));
+		free(strmap_del(s->ctl_due, key));
 	}
 }
 
@@ -437,7 +437,7 @@ static void *ctl_main(void *arg)
 	pthread_mutex_lock(&s->mu);
 	while (!s->stopping) {
 		struct due_scan d = { .now = time_mono_ms() };
-		ks_map_each(s->ctl_due, scan_due, &d);
+		strmap_each(s->ctl_due, scan_due, &d);
 		for (size_t i = 0; i < d.n; i++) {
 			if (d.keys[i])
 				process(s, d.keys[i]);
@@ -463,7 +463,7 @@ static void *ctl_main(void *arg)
 
 int ks_controllers_start(struct ks_server *s, struct kerr *e)
 {
-	s->ctl_due = ks_map_new();
+	s->ctl_due = strmap_new();
 	if (!s->ctl_due)
 		return kerr_set(e, KAIRN_ENOMEM, "controller queue");
 	if (pthread_create(&s->ctl_thread, NULL, ctl_main, s) != 0)
@@ -487,8 +487,8 @@ void ks_controllers_stop(struct ks_server *s)
 		pthread_join(s->ctl_thread, NULL);
 	s->ctl_started = 0;
 	if (s->ctl_due) {
-		ks_map_each(s->ctl_due, free_item, NULL);
-		ks_map_free(s->ctl_due);
+		strmap_each(s->ctl_due, free_item, NULL);
+		strmap_free(s->ctl_due);
 	}
 	s->ctl_due = NULL;
 }

@@ -18,16 +18,8 @@
 #include "util/buf.h"
 #include "util/err.h"
 
-/* ---- hash map (map.c): string keys, borrowed values, iterable ---- */
-struct ks_map;
-struct ks_map *ks_map_new(void);
-void ks_map_free(struct ks_map *m);
-void *ks_map_get(const struct ks_map *m, const char *key);
-int ks_map_put(struct ks_map *m, const char *key, void *val); /* 0 or KAIRN_ENOMEM */
-void *ks_map_del(struct ks_map *m, const char *key);          /* returns the old value */
-size_t ks_map_len(const struct ks_map *m);
-/* Calls fn for every entry; fn may not modify the map. */
-void ks_map_each(const struct ks_map *m, void (*fn)(const char *key, void *val, void *arg), void *arg);
+/* Hash maps: util/strmap.h (string keys, borrowed values). */
+#include "util/strmap.h"
 
 /* ---- an immutable stored object version ---- */
 struct ks_ver {
@@ -134,11 +126,11 @@ struct ks_server {
 	/* controllers */
 	pthread_t ctl_thread;
 	int ctl_started;
-	struct ks_map *ctl_due;      /* "group/resource/ns/name" -> due ms (boxed) */
+	struct strmap *ctl_due;      /* "group/resource/ns/name" -> due ms (boxed) */
 	int gc_dirty;
 	/* test endpoints */
 	pthread_mutex_t tmu;
-	struct ks_map *counters;     /* "verb resource" -> long* */
+	struct strmap *counters;     /* "verb resource" -> long* */
 	long n_requests, n_writes;
 	struct ks_fault *faults;
 	size_t n_faults;

@@ -13,7 +13,7 @@
 
 struct ks_coll {
 	char *group, *resource;
-	struct ks_map *objs;
+	struct strmap *objs;
 };
 
 struct ks_ver *ks_ver_new(cJSON *obj, uint64_t rv)
@@ -62,7 +62,7 @@ struct ks_coll *ks_coll_new(const char *group, const char *resource)
 		return NULL;
 	c->group = strdup(group);
 	c->resource = strdup(resource);
-	c->objs = ks_map_new();
+	c->objs = strmap_new();
 	if (!c->group || !c->resource || !c->objs) {
 		ks_coll_free(c);
 		return NULL;
@@ -80,8 +80,8 @@ void ks_coll_free(struct ks_coll *c)
 	if (!c)
 		return;
 	if (c->objs) {
-		ks_map_each(c->objs, unref_cb, NULL);
-		ks_map_free(c->objs);
+		strmap_each(c->objs, unref_cb, NULL);
+		strmap_free(c->objs);
 	}
 	free(c->group);
 	free(c->resource);
@@ -107,12 +107,12 @@ struct ks_ver *ks_coll_get(struct ks_coll *c, const char *ns, const char *name)
 {
 	char key[600];
 	obj_key(key, sizeof(key), ns, name);
-	return ks_map_get(c->objs, key);
+	return strmap_get(c->objs, key);
 }
 
 size_t ks_coll_len(struct ks_coll *c)
 {
-	return ks_map_len(c->objs);
+	return strmap_len(c->objs);
 }
 
 struct snap {
@@ -140,10 +140,10 @@ static int ver_cmp(const void *a, const void *b)
 int ks_coll_snapshot(struct ks_coll *c, const char *ns, struct ks_ver ***out, size_t *n)
 {
 	struct snap sn = { .ns = ns };
-	sn.v = malloc((ks_map_len(c->objs) + 1) * sizeof(*sn.v));
+	sn.v = malloc((strmap_len(c->objs) + 1) * sizeof(*sn.v));
 	if (!sn.v)
 		return KAIRN_ENOMEM;
-	ks_map_each(c->objs, snap_cb, &sn);
+	strmap_each(c->objs, snap_cb, &sn);
 	qsort(sn.v, sn.n, sizeof(*sn.v), ver_cmp);
 	*out = sn.v;
 	*n = sn.n;
@@ -186,8 +186,8 @@ struct ks_ver *ks_store_put_locked(struct ks_server *s, struct ks_res *res, cJSO
 		return NULL;
 	char key[600];
 	obj_key(key, sizeof(key), v->ns, v->name);
-	struct ks_ver *old = ks_map_get(res->coll->objs, key);
-	if (ks_map_put(res->coll->objs, key, v) != 0) {
+	struct ks_ver *old = strmap_get(res->coll->objs, key);
+	if (strmap_put(res->coll->objs, key, v, NULL) != 0) {
 		ks_ver_unref(v);
 		return NULL;
 	}
@@ -202,7 +202,7 @@ int ks_store_remove_locked(struct ks_server *s, struct ks_coll *c, const char *n
 {
 	char key[600];
 	obj_key(key, sizeof(key), ns, name);
-	struct ks_ver *old = ks_map_del(c->objs, key);
+	struct ks_ver *old = strmap_del(c->objs, key);
 	uint64_t rv = s->rv + 1;
 	set_rv(obj_last, rv);
 	struct ks_ver *v = ks_ver_new(obj_last, rv);

@@ -17,6 +17,15 @@
  *   GET    /kubesim/faults    -> {"faults":[... with "hits"]}
  *   DELETE /kubesim/faults    -> clears every fault
  *   GET    /kubesim/state     -> {"resourceVersion":"N","objects":[...every object...]}
+ *   GET    /kubesim/events?since=RV
+ *                             -> {"resourceVersion":"N","events":[{"resourceVersion":"N",
+ *                                  "type":"ADDED"|"MODIFIED"|"DELETED","apiVersion","kind",
+ *                                  "namespace","name","object":{...}},...]} — every
+ *                                  stored change after RV (default 0) still in the
+ *                                  event history, oldest first: client writes and the
+ *                                  simulated controllers' status updates alike, so a
+ *                                  test can prove the order things happened in
+ *                                  (410 when RV is older than the history)
  *   POST   /kubesim/reset     -> objects, CRDs, counters and faults back to the start
  *                                (seeded namespaces only); watches must relist (410)
  *
@@ -43,8 +52,8 @@ void ks_count(struct ks_server *s, const char *verb, const char *resource)
 	s->n_requests++;
 	if (is_write(verb))
 		s->n_writes++;
-	long *c = ks_map_get(s->counters, key);
-	if (!c && (c = calloc(1, sizeof(*c))) && ks_map_put(s->counters, key, c) != 0) {
+	long *c = strmap_get(s->counters, key);
+	if (!c && (c = calloc(1, sizeof(*c))) && strmap_put(s->counters, key, c, NULL) != 0) {
 		free(c);
 		c = NULL;
 	}
@@ -82,9 +91,9 @@ static void free_counter(const char *key, void *val, void *arg)
 
 static void counters_clear(struct ks_server *s)
 {
-	ks_map_each(s->counters, free_counter, NULL);
-	ks_map_free(s->counters);
-	s->counters = ks_map_new();
+	strmap_each(s->counters, free_counter, NULL);
+	strmap_free(s->counters);
+	s->counters = strmap_new();
 	s->n_requests = s->n_writes = 0;
 }
 
@@ -266,6 +275,70 @@ static void handle_state(struct ks_req *r, struct ks_resp *o)
 	ks_resp_json(o, 200, kbuf_steal(&b));
 }
 
+static const char *ev_type_name(enum ks_ev_type t)
+{
+	return t == KS_EV_ADDED ? "ADDED" : t == KS_EV_MODIFIED ? "MODIFIED" : "DELETED";
+}
+
+static void handle_events(struct ks_req *r, struct ks_resp *o)
+{
+	struct ks_server *s = r->s;
+	const char *since = ks_q(r, "since");
+	char *end = NULL;
+	unsigned long long after = since ? strtoull(since, &end, 10) : 0;
+	if (since && (!*since || *end)) {
+		ks_resp_status(o, 400, "BadRequest", NULL, NULL, "since: \"%s\" is not a resourceVersion", since);
+		return;
+	}
+	pthread_mutex_lock(&s->mu);
+	size_t cap = s->ring_len ? s->ring_len : 1;
+	struct ks_event *evs = calloc(cap, sizeof(*evs));
+	long n = evs ? ks_store_events_locked(s, after, evs, cap) : 0;
+	uint64_t now = s->rv;
+	pthread_mutex_unlock(&s->mu);
+	if (!evs) {
+		ks_resp_status(o, 500, "InternalError", NULL, NULL, "out of memory");
+		return;
+	}
+	if (n < 0) {
+		free(evs);
+		ks_resp_status(o, 410, "Expired", NULL, NULL, "too old resource version: %llu", after);
+		return;
+	}
+	struct kbuf b = { 0 };
+	kbuf_printf(&b, "{\"resourceVersion\":\"%llu\",\"events\":[", (unsigned long long)now);
+	int first = 1;
+	for (long i = 0; i < n; i++) {
+		const struct ks_ver *v = evs[i].ver;
+		cJSON *head = cJSON_CreateObject();
+		char rv[32];
+		snprintf(rv, sizeof(rv), "%llu", (unsigned long long)evs[i].rv);
+		cJSON_AddStringToObject(head, "resourceVersion", rv);
+		cJSON_AddStringToObject(head, "type", ev_type_name(evs[i].type));
+		cJSON_AddStringToObject(head, "apiVersion", jsonx_str(v->obj, "apiVersion") ? jsonx_str(v->obj, "apiVersion") : "");
+		cJSON_AddStringToObject(head, "kind", jsonx_str(v->obj, "kind") ? jsonx_str(v->obj, "kind") : "");
+		cJSON_AddStringToObject(head, "namespace", v->ns ? v->ns : "");
+		cJSON_AddStringToObject(head, "name", v->name ? v->name : "");
+		char *h = cJSON_PrintUnformatted(head);
+		cJSON_Delete(head);
+		if (h) {
+			/* the head without its closing brace, then the stored object as is */
+			if (!first)
+				kbuf_putc(&b, ',');
+			first = 0;
+			kbuf_append(&b, h, strlen(h) - 1);
+			kbuf_puts(&b, ",\"object\":");
+			kbuf_append(&b, v->json, v->len);
+			kbuf_putc(&b, '}');
+			free(h);
+		}
+		ks_ver_unref(evs[i].ver);
+	}
+	free(evs);
+	kbuf_puts(&b, "]}");
+	ks_resp_json(o, 200, kbuf_steal(&b));
+}
+
 int ks_handle_test(struct ks_req *r, struct ks_resp *o)
 {
 	struct ks_server *s = r->s;
@@ -284,7 +357,7 @@ int ks_handle_test(struct ks_req *r, struct ks_resp *o)
 		cJSON_AddNumberToObject(root, "writes", (double)s->n_writes);
 		cJSON_AddObjectToObject(root, "verbs");
 		cJSON_AddObjectToObject(root, "resources");
-		ks_map_each(s->counters, counter_json, root);
+		strmap_each(s->counters, counter_json, root);
 		pthread_mutex_unlock(&s->tmu);
 		ks_resp_obj(o, 200, root);
 		cJSON_Delete(root);
@@ -296,6 +369,10 @@ int ks_handle_test(struct ks_req *r, struct ks_resp *o)
 	}
 	if (!strcmp(p, "/state")) {
 		handle_state(r, o);
+		return 1;
+	}
+	if (!strcmp(p, "/events") && !strcmp(r->method, "GET")) {
+		handle_events(r, o);
 		return 1;
 	}
 	if (!strcmp(p, "/reset") && !strcmp(r->method, "POST")) {
@@ -319,15 +396,15 @@ int ks_handle_test(struct ks_req *r, struct ks_resp *o)
 
 int ks_testapi_init(struct ks_server *s)
 {
-	s->counters = ks_map_new();
+	s->counters = strmap_new();
 	return s->counters ? 0 : KAIRN_ENOMEM;
 }
 
 void ks_testapi_fini(struct ks_server *s)
 {
 	if (s->counters) {
-		ks_map_each(s->counters, free_counter, NULL);
-		ks_map_free(s->counters);
+		strmap_each(s->counters, free_counter, NULL);
+		strmap_free(s->counters);
 	}
 	s->counters = NULL;
 	faults_clear(s);

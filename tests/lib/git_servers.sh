@@ -28,11 +28,14 @@ trap git_servers_cleanup EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 pass() { echo "ok: $*"; }
 
-# A port nobody listens on (bash's /dev/tcp probe), from an unprivileged range.
+# A port nobody listens on (bash's /dev/tcp probe), below the kernel's
+# ephemeral range so that no outgoing connection of a parallel test holds it.
 free_port() {
-  local p i
+  local p i lo=32768 hi
+  read -r lo hi < /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || true
+  [ "$lo" -gt 21000 ] 2>/dev/null || lo=60000
   for i in $(seq 1 50); do
-    p=$(( 20000 + RANDOM % 40000 ))
+    p=$(( 20000 + RANDOM % (lo - 20000) ))
     if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
       echo "$p"
       return 0
@@ -41,15 +44,33 @@ free_port() {
   return 1
 }
 
-# Waits up to 10 s for something to accept on 127.0.0.1:$1; on failure shows
-# the server's log $2.
-wait_port() {
-  local i
-  for i in $(seq 1 100); do
-    if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
-    sleep 0.1
+# serve_on_free_port VAR LOG START: up to 5 times, sets VAR to a free port
+# and runs the function START (which starts a server in the background on
+# $VAR, logging to LOG); returns when it listens. A server that exits
+# instead (the port was taken between the probe and its bind) is retried on
+# another port.
+serve_on_free_port() {
+  local var=$1 log=$2 start=$3 attempt i pid
+  for attempt in 1 2 3 4 5; do
+    printf -v "$var" '%s' "$(free_port)"
+    "$start"
+    pid=${GIT_SERVER_PIDS[-1]}
+    for i in $(seq 1 100); do
+      # listening, and it is ours (still running, not died on its bind)
+      if (exec 3<>"/dev/tcp/127.0.0.1/${!var}") 2>/dev/null; then
+        sleep 0.05
+        kill -0 "$pid" 2>/dev/null && return 0
+      fi
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.1
+    done
+    if kill -0 "$pid" 2>/dev/null; then
+      fail "nothing listens on 127.0.0.1:${!var}: $(cat "$log" 2>/dev/null)"
+    fi
+    wait "$pid" 2>/dev/null || true
+    echo "note: server on port ${!var} exited (attempt $attempt): $(tail -1 "$log" 2>/dev/null)" >&2
   done
-  fail "nothing listens on 127.0.0.1:$1: $(cat "${2:-/dev/null}" 2>/dev/null)"
+  fail "no server started after 5 ports: $(cat "$log" 2>/dev/null)"
 }
 
 # make_origin DIR: a working repo with deploy/app.yaml on main, tag v1, and a
@@ -97,25 +118,97 @@ commit_of() { awk '$1 == "commit" { print $2 }' "$T/out"; }
 path_of() { awk '$1 == "path" { print $2 }' "$T/out"; }
 
 # start_git_daemon ROOT: git:// on a free port; sets GIT_DAEMON_PORT.
-start_git_daemon() {
-  GIT_DAEMON_PORT=$(free_port)
-  git daemon --listen=127.0.0.1 --port="$GIT_DAEMON_PORT" --base-path="$1" --export-all \
-    --reuseaddr "$1" 2>"$T/git-daemon.log" &
+_git_daemon_root=""
+_start_git_daemon_once() {
+  git daemon --listen=127.0.0.1 --port="$GIT_DAEMON_PORT" --base-path="$_git_daemon_root" --export-all \
+    --reuseaddr "$_git_daemon_root" 2>"$T/git-daemon.log" &
   GIT_SERVER_PIDS+=($!)
-  wait_port "$GIT_DAEMON_PORT" "$T/git-daemon.log"
+}
+start_git_daemon() {
+  _git_daemon_root=$1
+  serve_on_free_port GIT_DAEMON_PORT "$T/git-daemon.log" _start_git_daemon_once
 }
 
-# start_http_backend ROOT USER PASSWORD [TLS flags...]: git http-backend
-# behind Basic auth; sets HTTP_PORT.
+# require_lighttpd: exits 77 (ctest skip) with a message when Debian's
+# lighttpd (with mod_cgi, mod_auth, mod_authn_file) is not installed;
+# `tests/tools/install-deps.sh --test` (run by tests/run-tests.sh, so CI)
+# installs it. With TLS wanted ($1 = tls) mod_openssl is required too.
+LIGHTTPD=${LIGHTTPD:-/usr/sbin/lighttpd}
+LIGHTTPD_MODS=${LIGHTTPD_MODS:-/usr/lib/lighttpd}
+require_lighttpd() {
+  local m mods=(mod_cgi mod_auth mod_authn_file)
+  [ "${1:-}" = tls ] && mods+=(mod_openssl)
+  if [ ! -x "$LIGHTTPD" ]; then
+    echo "SKIP: $LIGHTTPD not installed (run tests/tools/install-deps.sh --test)" >&2
+    exit 77
+  fi
+  for m in "${mods[@]}"; do
+    if [ ! -f "$LIGHTTPD_MODS/$m.so" ]; then
+      echo "SKIP: lighttpd module $LIGHTTPD_MODS/$m.so missing (run tests/tools/install-deps.sh --test)" >&2
+      exit 77
+    fi
+  done
+}
+
+# start_http_backend ROOT USER PASSWORD [--tls-cert PEM --tls-key PEM]:
+# Debian's lighttpd on a free 127.0.0.1 port, running as the current user,
+# serving `git http-backend` as a CGI under /git/ behind Basic auth (mod_auth
+# + mod_authn_file, one USER:PASSWORD line; kairn sends a token as the
+# password of user "x-access-token"). Config, logs and the user file live in
+# $T; git_servers_cleanup stops it. Sets HTTP_PORT; the repository ROOT/x.git
+# is at http(s)://127.0.0.1:$HTTP_PORT/git/x.git.
 start_http_backend() {
-  local bin="$KAIRN_BUILD_DIR/tests/lib/git_http_server"
-  [ -x "$bin" ] || fail "missing $bin (build the tests)"
-  rm -f "$T/http.port"
-  "$bin" --root "$1" --user "$2" --password "$3" --port-file "$T/http.port" "${@:4}" 2>"$T/http.log" &
+  local root=$1 user=$2 password=$3 cert="" key="" n
+  shift 3
+  while [ $# -gt 0 ]; do
+    case "$1" in
+      --tls-cert) cert=$2; shift 2 ;;
+      --tls-key) key=$2; shift 2 ;;
+      *) fail "start_http_backend: unknown option $1" ;;
+    esac
+  done
+  require_lighttpd ${cert:+tls}
+  local backend
+  backend="$(git --exec-path)/git-http-backend"
+  [ -x "$backend" ] || fail "git http-backend not found at $backend"
+  n=$(( ${HTTP_SERVER_SEQ:-0} + 1 )); HTTP_SERVER_SEQ=$n
+  _lh_dir="$T/lighttpd-$n" _lh_root=$root _lh_backend=$backend _lh_cert=$cert _lh_key=$key
+  mkdir -p "$_lh_dir/www"
+  printf '%s:%s\n' "$user" "$password" > "$_lh_dir/users"
+  chmod 600 "$_lh_dir/users"
+  serve_on_free_port HTTP_PORT "$_lh_dir/stderr.log" _start_lighttpd_once
+}
+_start_lighttpd_once() {
+  local dir=$_lh_dir
+  cat > "$dir/lighttpd.conf" <<CONF
+server.modules = ( "mod_alias", "mod_setenv", "mod_auth", "mod_authn_file", "mod_cgi" )
+server.module-path = "$LIGHTTPD_MODS"
+server.document-root = "$dir/www"
+server.bind = "127.0.0.1"
+server.port = $HTTP_PORT
+server.errorlog = "$dir/error.log"
+server.upload-dirs = ( "$dir" )
+alias.url = ( "/git/" => "$_lh_backend/" )
+\$HTTP["url"] =~ "^/git/" {
+  cgi.assign = ( "" => "" )
+  setenv.set-environment = ( "GIT_PROJECT_ROOT" => "$_lh_root", "GIT_HTTP_EXPORT_ALL" => "1" )
+}
+auth.backend = "plain"
+auth.backend.plain.userfile = "$dir/users"
+auth.require = ( "/" => ( "method" => "basic", "realm" => "git", "require" => "valid-user" ) )
+CONF
+  if [ -n "$_lh_cert" ]; then
+    cat >> "$dir/lighttpd.conf" <<CONF
+server.modules += ( "mod_openssl" )
+ssl.engine = "enable"
+ssl.pemfile = "$_lh_cert"
+ssl.privkey = "$_lh_key"
+CONF
+  fi
+  "$LIGHTTPD" -tt -f "$dir/lighttpd.conf" >"$dir/check.log" 2>&1 ||
+    fail "lighttpd rejects its config: $(cat "$dir/check.log")"
+  "$LIGHTTPD" -D -f "$dir/lighttpd.conf" >"$dir/stderr.log" 2>&1 &
   GIT_SERVER_PIDS+=($!)
-  for _ in $(seq 1 100); do [ -s "$T/http.port" ] && break; sleep 0.1; done
-  HTTP_PORT=$(cat "$T/http.port" 2>/dev/null) || fail "http server did not start: $(cat "$T/http.log")"
-  wait_port "$HTTP_PORT" "$T/http.log"
 }
 
 # start_sshd: sshd -D on a free port with its own ed25519 host key, letting
@@ -124,13 +217,16 @@ start_http_backend() {
 start_sshd() {
   local sshd=/usr/sbin/sshd
   [ -x "$sshd" ] || fail "sshd not installed (openssh-server)"
-  SSH_PORT=$(free_port)
   ssh-keygen -q -t ed25519 -N '' -f "$T/host_key"
   ssh-keygen -q -t ed25519 -N '' -f "$T/client_key"
   cp "$T/client_key.pub" "$T/authorized_keys"
   chmod 600 "$T/authorized_keys"
   # Privilege separation needs its empty directory (root only).
   if [ "$(id -u)" -eq 0 ]; then mkdir -p /run/sshd && chmod 755 /run/sshd; fi
+  serve_on_free_port SSH_PORT "$T/sshd.log" _start_sshd_once
+  echo "[127.0.0.1]:$SSH_PORT $(cut -d' ' -f1,2 "$T/host_key.pub")" > "$T/known_hosts"
+}
+_start_sshd_once() {
   cat > "$T/sshd_config" <<CONF
 Port $SSH_PORT
 ListenAddress 127.0.0.1
@@ -145,10 +241,8 @@ PermitRootLogin prohibit-password
 UsePAM no
 AllowUsers $(id -un)
 CONF
-  "$sshd" -D -e -f "$T/sshd_config" 2>"$T/sshd.log" &
+  /usr/sbin/sshd -D -e -f "$T/sshd_config" 2>"$T/sshd.log" &
   GIT_SERVER_PIDS+=($!)
-  wait_port "$SSH_PORT" "$T/sshd.log"
-  echo "[127.0.0.1]:$SSH_PORT $(cut -d' ' -f1,2 "$T/host_key.pub")" > "$T/known_hosts"
 }
 
 # make_tls NAME SAN: a CA ($T/NAME-ca.pem) and a server certificate

@@ -5,12 +5,14 @@
 # `apt-get download` (no root) and extracts only usr/bin/promtool.
 set -euo pipefail
 dest=${1:?usage: install-promtool.sh DEST_DIR}
+# already there (checked first: DEST may be on PATH, and linking promtool
+# to itself would destroy it)
+[ -x "$dest/promtool" ] && exit 0
+mkdir -p "$dest"
 if command -v promtool >/dev/null 2>&1; then
 	ln -sf "$(command -v promtool)" "$dest/promtool"
 	exit 0
 fi
-[ -x "$dest/promtool" ] && exit 0
-mkdir -p "$dest"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 (cd "$tmp" && apt-get download prometheus >/dev/null)

@@ -152,6 +152,26 @@ static void test_ttl_parses_go_durations(void **state)
 	assert_int_equal(backup_ttl_seconds("3d", &s, &e), KAIRN_EINVAL);
 }
 
+static void test_meta_stores_ttl_as_go_prints_it(void **state)
+{
+	struct backup_meta m = { .name = "hourly", .ttl = "168h", .start = 1778751000 };
+	struct kbuf json = { 0 };
+	struct kerr e;
+	cJSON *root;
+
+	(void)state;
+	assert_int_equal(backup_meta_to_json(&m, &json, &e), 0);
+	root = cJSON_Parse(json.data);
+	assert_string_equal(jsonx_str(root, "spec.ttl"), "168h0m0s");
+	assert_string_equal(jsonx_str(root, "status.expiration"), "2026-05-21T09:30:00Z");
+	cJSON_Delete(root);
+	kbuf_free(&json);
+	m.ttl = "ten days";
+	assert_int_equal(backup_meta_to_json(&m, &json, &e), KAIRN_EINVAL);
+	assert_non_null(strstr(e.msg, "ten days"));
+	kbuf_free(&json);
+}
+
 static void test_sidecars_are_gzipped_json(void **state)
 {
 	char cmd[600], out[512] = { 0 };
@@ -317,6 +337,7 @@ int main(void)
 		cmocka_unit_test(test_meta_json_is_velero_backup_and_parses_back),
 		cmocka_unit_test(test_meta_parse_rejects_other_kinds),
 		cmocka_unit_test(test_ttl_parses_go_durations),
+		cmocka_unit_test(test_meta_stores_ttl_as_go_prints_it),
 		cmocka_unit_test(test_sidecars_are_gzipped_json),
 		cmocka_unit_test(test_file_store_put_get_list_delete),
 		cmocka_unit_test(test_upload_crash_leaves_no_velero_backup_json),

@@ -135,18 +135,147 @@ static void test_load_recurses_only_when_asked(void **state)
 	loaded_free(&l);
 }
 
-static void test_load_refuses_kustomization(void **state)
+static void test_kairnignore_skips_matching_files_and_directories(void **state)
+{
+	static const char *const kept[] = { "/ConfigMap/ns/keep", "/ConfigMap/ns/deep-keep",
+					    "/ConfigMap/ns/important", "/ConfigMap/ns/sub-skip" };
+	struct loaded l;
+
+	(void)state;
+	setup(&l);
+	assert_int_equal(tms_write(l.dir, ".kairnignore",
+				   "# comment\n"
+				   "\n"
+				   "*.draft.yaml\n"       /* a name at any depth */
+				   "/skip.yaml\n"         /* anchored: only at the root */
+				   "examples/\n"          /* a directory, wherever it is */
+				   "docs/**\n"            /* everything below docs */
+				   "a/**/gen-*.yaml\n"    /* any depth in between */
+				   "*.secret.yaml\n"
+				   "!important.secret.yaml\n"
+				   "  \n"),
+			 0);
+	assert_int_equal(tms_write(l.dir, "keep.yaml", CM("keep")), 0);
+	assert_int_equal(tms_write(l.dir, "x.draft.yaml", "not: [valid"), 0);
+	assert_int_equal(tms_write(l.dir, "sub/y.draft.yaml", "not: [valid"), 0);
+	assert_int_equal(tms_write(l.dir, "skip.yaml", "not: [valid"), 0);
+	assert_int_equal(tms_write(l.dir, "sub/skip.yaml", CM("sub-skip")), 0);
+	assert_int_equal(tms_write(l.dir, "examples/e.yaml", "not: [valid"), 0);
+	assert_int_equal(tms_write(l.dir, "sub/examples/e.yaml", "not: [valid"), 0);
+	assert_int_equal(tms_write(l.dir, "docs/d/e.yaml", "not: [valid"), 0);
+	assert_int_equal(tms_write(l.dir, "a/gen-1.yaml", "not: [valid"), 0);
+	assert_int_equal(tms_write(l.dir, "a/b/c/gen-2.yaml", "not: [valid"), 0);
+	assert_int_equal(tms_write(l.dir, "a/b/deep.yaml", CM("deep-keep")), 0);
+	assert_int_equal(tms_write(l.dir, "pw.secret.yaml", "not: [valid"), 0);
+	assert_int_equal(tms_write(l.dir, "important.secret.yaml", CM("important")), 0);
+	load(&l, 1);
+	dump_errors(&l);
+	assert_int_equal(l.rc, 0);
+	assert_int_equal(kobj_set_count(l.set), 4);
+	for (size_t i = 0; i < sizeof(kept) / sizeof(kept[0]); i++)
+		assert_non_null(kobj_set_get(l.set, kept[i]));
+	loaded_free(&l);
+}
+
+static void test_kairnignore_directory_cannot_be_reincluded_into(void **state)
 {
 	struct loaded l;
 
 	(void)state;
 	setup(&l);
+	/* like git: a file inside an excluded directory stays out */
+	assert_int_equal(tms_write(l.dir, ".kairnignore", "old/\n!old/keep.yaml\n"), 0);
+	assert_int_equal(tms_write(l.dir, "old/keep.yaml", CM("old")), 0);
+	assert_int_equal(tms_write(l.dir, "new.yaml", CM("new")), 0);
+	load(&l, 1);
+	assert_int_equal(l.rc, 0);
+	assert_int_equal(kobj_set_count(l.set), 1);
+	assert_non_null(kobj_set_get(l.set, "/ConfigMap/ns/new"));
+	loaded_free(&l);
+}
+
+/* A stand-in for kubectl in dir: "kustomize DIR" prints DIR's out.txt, or
+ * fails like kubectl when DIR has fail.txt. */
+static void fake_kubectl(const char *dir, char *path, size_t n)
+{
+	snprintf(path, n, "%s/fake-kubectl", dir);
+	assert_int_equal(tms_write(dir, "fake-kubectl",
+				   "#!/bin/sh\n"
+				   "[ \"$1\" = kustomize ] || { echo \"error: unknown command $1\" >&2; exit 1; }\n"
+				   "if [ -f \"$2/fail.txt\" ]; then echo 'Warning: x' >&2; cat \"$2/fail.txt\" >&2; exit 1; fi\n"
+				   "cat \"$2/out.txt\"\n"),
+			 0);
+	assert_int_equal(chmod(path, 0755), 0);
+}
+
+static void test_kustomization_directory_is_rendered_by_kubectl(void **state)
+{
+	struct loaded l;
+	char tool[1024], kdir[1024];
+	char *bin = tms_tmpdir();
+	const struct kobj *k;
+
+	(void)state;
+	setup(&l);
+	assert_non_null(bin);
+	fake_kubectl(bin, tool, sizeof(tool));
+	setenv("KAIRN_KUBECTL", tool, 1);
+	/* root: plain files plus an overlay directory with a kustomization */
+	assert_int_equal(tms_write(l.dir, "a.yaml", CM("a")), 0);
+	assert_int_equal(tms_write(l.dir, "overlay/kustomization.yaml", "resources: [base.yaml]\n"), 0);
+	assert_int_equal(tms_write(l.dir, "overlay/base.yaml", "not: [loaded, one by one"), 0);
+	assert_int_equal(tms_write(l.dir, "overlay/out.txt", CM("rendered-1") "---\n" CM("rendered-2")), 0);
+	load(&l, 1);
+	dump_errors(&l);
+	assert_int_equal(l.rc, 0);
+	assert_int_equal(kobj_set_count(l.set), 3);
+	k = kobj_set_get(l.set, "/ConfigMap/ns/rendered-2");
+	assert_non_null(k);
+	snprintf(kdir, sizeof(kdir), "%s/overlay/kustomization.yaml", l.dir);
+	assert_string_equal(k->file, kdir);
+	assert_int_equal(k->line, 7);
+	kobj_set_free(l.set);
+	l.set = NULL;
+
+	/* kubectl's failure is an error naming the directory */
+	assert_int_equal(tms_write(l.dir, "overlay/fail.txt", "error: accumulating resources: boom"), 0);
+	load(&l, 1);
+	assert_int_equal(l.rc, KAIRN_EINVAL);
+	assert_error(&l, "/overlay: kubectl kustomize failed (exit 1)", "accumulating resources: boom");
+	manifest_diag_free(&l.diag);
+
+	/* no kubectl: say what is needed */
+	setenv("KAIRN_KUBECTL", "/nonexistent/kubectl", 1);
+	load(&l, 1);
+	assert_int_equal(l.rc, KAIRN_EINVAL);
+	assert_error(&l, "has a kustomization file", "install kubectl or set KAIRN_KUBECTL");
+	unsetenv("KAIRN_KUBECTL");
+	tms_rmtree(bin);
+	free(bin);
+	loaded_free(&l);
+}
+
+static void test_kustomization_root_is_rendered_alone(void **state)
+{
+	struct loaded l;
+	char tool[1024];
+	char *bin = tms_tmpdir();
+
+	(void)state;
+	setup(&l);
+	assert_non_null(bin);
+	fake_kubectl(bin, tool, sizeof(tool));
+	setenv("KAIRN_KUBECTL", tool, 1);
 	assert_int_equal(tms_write(l.dir, "kustomization.yaml", "resources: [a.yaml]\n"), 0);
 	assert_int_equal(tms_write(l.dir, "a.yaml", CM("a")), 0);
+	assert_int_equal(tms_write(l.dir, "out.txt", CM("a-with-prefix")), 0);
 	load(&l, 0);
-	assert_int_equal(l.rc, KAIRN_EINVAL);
-	assert_null(l.set);
-	assert_error(&l, "kustomization.yaml", "kustomize is not supported");
+	assert_int_equal(l.rc, 0);
+	assert_int_equal(kobj_set_count(l.set), 1);
+	assert_non_null(kobj_set_get(l.set, "/ConfigMap/ns/a-with-prefix"));
+	unsetenv("KAIRN_KUBECTL");
+	tms_rmtree(bin);
+	free(bin);
 	loaded_free(&l);
 }
 
@@ -229,13 +358,13 @@ static void test_all_errors_of_a_directory_are_reported(void **state)
 	assert_int_equal(l.rc, KAIRN_EINVAL);
 	assert_null(l.set);
 	assert_error(&l, "1-syntax.yaml:3:1:", "flow sequence");
-	assert_error(&l, "2-fields.yaml:4: metadata.name", "expected a string, got a number");
-	assert_error(&l, "2-fields.yaml:6: apiVersion", "required");
-	assert_error(&l, "2-fields.yaml:10: kind", "required");
-	assert_error(&l, "4-labels.yaml:7: metadata.labels.enabled", "got a boolean");
-	assert_error(&l, "4-labels.yaml:8: metadata.labels.bad value", "invalid key");
-	assert_error(&l, "4-labels.yaml:9: metadata.labels.long", "invalid label value");
-	assert_error(&l, "4-labels.yaml:11: metadata.annotations.note", "got a number");
+	assert_error(&l, "2-fields.yaml:4:3: metadata.name", "expected a string, got a number");
+	assert_error(&l, "2-fields.yaml:6:1: apiVersion", "required");
+	assert_error(&l, "2-fields.yaml:10:1: kind", "required");
+	assert_error(&l, "4-labels.yaml:7:5: metadata.labels.enabled", "got a boolean");
+	assert_error(&l, "4-labels.yaml:8:5: metadata.labels.bad value", "invalid key");
+	assert_error(&l, "4-labels.yaml:9:5: metadata.labels.long", "invalid label value");
+	assert_error(&l, "4-labels.yaml:11:5: metadata.annotations.note", "got a number");
 	assert_int_equal(l.diag.nerrors, 8);
 	assert_non_null(strstr(l.e.msg, "8 errors in"));
 	loaded_free(&l);
@@ -276,11 +405,11 @@ static void test_names_follow_the_rule_of_their_kind(void **state)
 			 0);
 	load(&l, 0);
 	assert_int_equal(l.rc, KAIRN_EINVAL);
-	assert_error(&l, "bad.yaml:3: metadata.name", "DNS-1123 label");
-	assert_error(&l, "bad.yaml:7: metadata.name", "DNS-1123 subdomain");
-	assert_error(&l, "bad.yaml:11: metadata.namespace", "\"Bad\"");
-	assert_error(&l, "bad.yaml:15: metadata.name", "must not be empty");
-	assert_error(&l, "bad.yaml:17: apiVersion", "a/b/c");
+	assert_error(&l, "bad.yaml:3:12: metadata.name", "DNS-1123 label");
+	assert_error(&l, "bad.yaml:7:12: metadata.name", "DNS-1123 subdomain");
+	assert_error(&l, "bad.yaml:11:21: metadata.namespace", "\"Bad\"");
+	assert_error(&l, "bad.yaml:15:12: metadata.name", "must not be empty");
+	assert_error(&l, "bad.yaml:17:1: apiVersion", "a/b/c");
 	assert_int_equal(l.diag.nerrors, 5);
 	loaded_free(&l);
 }
@@ -295,8 +424,8 @@ static void test_metadata_must_be_a_mapping(void **state)
 						    "---\n- just\n- a list\n"),
 			 0);
 	load(&l, 0);
-	assert_error(&l, "m.yaml:3: metadata", "expected a mapping, got a list");
-	assert_error(&l, "m.yaml:5: (document)", "must be a mapping");
+	assert_error(&l, "m.yaml:3:1: metadata", "expected a mapping, got a list");
+	assert_error(&l, "m.yaml:5:1: (document)", "must be a mapping");
 	loaded_free(&l);
 }
 
@@ -489,7 +618,10 @@ int main(void)
 		cmocka_unit_test(test_load_orders_files_like_kubectl),
 		cmocka_unit_test(test_load_skips_dot_entries_and_other_files),
 		cmocka_unit_test(test_load_recurses_only_when_asked),
-		cmocka_unit_test(test_load_refuses_kustomization),
+		cmocka_unit_test(test_kairnignore_skips_matching_files_and_directories),
+		cmocka_unit_test(test_kairnignore_directory_cannot_be_reincluded_into),
+		cmocka_unit_test(test_kustomization_directory_is_rendered_by_kubectl),
+		cmocka_unit_test(test_kustomization_root_is_rendered_alone),
 		cmocka_unit_test(test_load_refuses_symlink_leaving_the_directory),
 		cmocka_unit_test(test_load_single_file_path),
 		cmocka_unit_test(test_load_missing_directory_is_not_found),

@@ -20,6 +20,7 @@
 #include "util/jsonx.h"
 #include "util/timeutil.h"
 #include "util/strmap.h"
+#include "util/vec.h"
 
 static void test_kerr_prefix_builds_context_chain(void **state)
 {
@@ -154,6 +155,29 @@ static void test_rfc3339_parse_and_format(void **state)
 	assert_int_equal(time_parse_rfc3339("yesterday", &t), -1);
 }
 
+static void test_duration_formats_as_go_prints_it(void **state)
+{
+	char b[32];
+
+	(void)state;
+	time_format_duration(720LL * 3600 * 1000, b);
+	assert_string_equal(b, "720h0m0s");
+	time_format_duration(24LL * 3600 * 1000, b);
+	assert_string_equal(b, "24h0m0s");
+	time_format_duration(90 * 1000, b);
+	assert_string_equal(b, "1m30s");
+	time_format_duration(1500, b);
+	assert_string_equal(b, "1.5s");
+	time_format_duration(3600 * 1000 + 250, b);
+	assert_string_equal(b, "1h0m0.25s");
+	time_format_duration(250, b);
+	assert_string_equal(b, "250ms");
+	time_format_duration(0, b);
+	assert_string_equal(b, "0s");
+	time_format_duration(-90 * 1000, b);
+	assert_string_equal(b, "-1m30s");
+}
+
 static void test_duration_parse_go_style(void **state)
 {
 	int64_t ms;
@@ -193,6 +217,54 @@ static void test_atomic_write_then_read(void **state)
 	assert_int_equal(fs_read_all(path, &data, &n, &e), KAIRN_ENOTFOUND);
 	assert_non_null(strstr(e.msg, path));
 	rmdir(dir);
+}
+
+static void test_vec_reserve_doubles_and_keeps_contents(void **state)
+{
+	int *a = NULL;
+	size_t n = 0, cap = 0;
+
+	(void)state;
+	for (int i = 0; i < 1000; i++) {
+		assert_int_equal(vec_reserve(a, n, cap, 4), 0);
+		assert_true(cap > n);
+		a[n++] = i;
+	}
+	assert_int_equal(cap, 1024); /* 4, 8, ... 1024: doubling from first */
+	for (int i = 0; i < 1000; i++)
+		assert_int_equal(a[i], i);
+	free(a);
+}
+
+static void count_each(const char *key, void *value, void *arg)
+{
+	size_t *sum = arg;
+
+	(void)key;
+	*sum += (size_t)(uintptr_t)value;
+}
+
+static void test_strmap_add_keeps_first_value_and_each_visits_all(void **state)
+{
+	struct strmap *m = strmap_new_sized(1000);
+	size_t sum = 0;
+	char key[16];
+
+	(void)state;
+	assert_non_null(m);
+	/* A NULL value still counts as present. */
+	assert_int_equal(strmap_add(m, "zero", NULL), 1);
+	assert_int_equal(strmap_add(m, "zero", (void *)7), 0);
+	assert_null(strmap_get(m, "zero"));
+	for (uintptr_t j = 1; j <= 100; j++) {
+		snprintf(key, sizeof(key), "k%lu", (unsigned long)j);
+		assert_int_equal(strmap_add(m, key, (void *)j), 1);
+		assert_int_equal(strmap_add(m, key, (void *)(j + 1000)), 0);
+	}
+	strmap_each(m, count_each, &sum);
+	assert_int_equal(sum, 5050);
+	assert_int_equal(strmap_len(m), 101);
+	strmap_free(m);
 }
 
 static void test_strmap_put_get_delete_many(void **state)
@@ -243,8 +315,11 @@ int main(void)
 		cmocka_unit_test(test_json_pointer_get_and_remove),
 		cmocka_unit_test(test_rfc3339_parse_and_format),
 		cmocka_unit_test(test_duration_parse_go_style),
+		cmocka_unit_test(test_duration_formats_as_go_prints_it),
 		cmocka_unit_test(test_atomic_write_then_read),
 		cmocka_unit_test(test_strmap_put_get_delete_many),
+		cmocka_unit_test(test_vec_reserve_doubles_and_keeps_contents),
+		cmocka_unit_test(test_strmap_add_keeps_first_value_and_each_visits_all),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -26,7 +26,7 @@ void kfset_free(struct kfset *s)
 	for (size_t i = 0; i < s->n; i++)
 		kfset_free(s->kids[i]);
 	free(s->kids);
-	kstrmap_free(s->ix);
+	strmap_free(s->ix);
 	free(s->name);
 	free(s);
 }
@@ -34,7 +34,7 @@ void kfset_free(struct kfset *s)
 struct kfset *kfset_get(const struct kfset *s, const char *name)
 {
 	if (s->ix)
-		return kstrmap_get(s->ix, name);
+		return strmap_get(s->ix, name);
 	for (size_t i = 0; i < s->n; i++)
 		if (strcmp(s->kids[i]->name, name) == 0)
 			return s->kids[i];
@@ -43,10 +43,10 @@ struct kfset *kfset_get(const struct kfset *s, const char *name)
 
 static int index_kids(struct kfset *s)
 {
-	if (!(s->ix = kstrmap_new(s->n * 2)))
+	if (!(s->ix = strmap_new_sized(s->n * 2)))
 		return KAIRN_ENOMEM;
 	for (size_t i = 0; i < s->n; i++)
-		if (kstrmap_put(s->ix, s->kids[i]->name, s->kids[i]) < 0)
+		if (strmap_put(s->ix, s->kids[i]->name, s->kids[i], NULL) < 0)
 			return KAIRN_ENOMEM;
 	return 0;
 }
@@ -72,10 +72,10 @@ struct kfset *kfset_add(struct kfset *s, const char *name)
 	}
 	s->kids[s->n++] = k;
 	if (s->ix) {
-		if (kstrmap_put(s->ix, k->name, k) < 0)
+		if (strmap_put(s->ix, k->name, k, NULL) < 0)
 			return NULL;
 	} else if (s->n > INDEX_MIN && index_kids(s)) {
-		kstrmap_free(s->ix);
+		strmap_free(s->ix);
 		s->ix = NULL;
 		return NULL;
 	}
@@ -118,7 +118,7 @@ static void drop_empty_kids(struct kfset *s)
 
 		if (!k->member && k->n == 0) {
 			if (s->ix)
-				kstrmap_del(s->ix, k->name);
+				strmap_del(s->ix, k->name);
 			kfset_free(k);
 			continue;
 		}
@@ -136,7 +136,7 @@ void kfset_subtract(struct kfset *dst, const struct kfset *src, int recursive)
 		if (recursive) {
 			for (size_t i = 0; i < dst->n; i++) {
 				if (dst->ix)
-					kstrmap_del(dst->ix, dst->kids[i]->name);
+					strmap_del(dst->ix, dst->kids[i]->name);
 				kfset_free(dst->kids[i]);
 			}
 			dst->n = 0;

@@ -15,14 +15,14 @@
 
 #include <cjson/cJSON.h>
 
-#include "strmap.h"
+#include "util/strmap.h"
 
 struct kfset {
 	char *name; /* path element; NULL at the root */
 	int member;
 	struct kfset **kids;
 	size_t n, cap;
-	struct kstrmap *ix; /* name → kid, built once n grows */
+	struct strmap *ix; /* name → kid, built once n grows */
 };
 
 struct kfset *kfset_new(void);

@@ -27,12 +27,12 @@ int kjson_index_init(struct kjson_index *ix, const cJSON *obj)
 	n = cJSON_GetArraySize(obj);
 	if (n < INDEX_MIN)
 		return 0;
-	ix->map = kstrmap_new((size_t)n);
+	ix->map = strmap_new_sized((size_t)n);
 	if (!ix->map)
 		return KAIRN_ENOMEM;
 	cJSON_ArrayForEach(c, obj) {
-		if (c->string && kstrmap_add(ix->map, c->string, (void *)c) < 0) {
-			kstrmap_free(ix->map);
+		if (c->string && strmap_add(ix->map, c->string, (void *)c) < 0) {
+			strmap_free(ix->map);
 			ix->map = NULL;
 			return KAIRN_ENOMEM;
 		}
@@ -45,13 +45,13 @@ cJSON *kjson_index_get(const struct kjson_index *ix, const char *name)
 	if (!ix->obj)
 		return NULL;
 	if (ix->map)
-		return kstrmap_get(ix->map, name);
+		return strmap_get(ix->map, name);
 	return cJSON_GetObjectItemCaseSensitive(ix->obj, name);
 }
 
 void kjson_index_fini(struct kjson_index *ix)
 {
-	kstrmap_free(ix->map);
+	strmap_free(ix->map);
 	ix->map = NULL;
 	ix->obj = NULL;
 }

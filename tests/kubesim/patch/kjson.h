@@ -8,13 +8,13 @@
 
 #include <cjson/cJSON.h>
 
-#include "strmap.h"
+#include "util/strmap.h"
 
 /* Member lookup that stays O(1) on large objects: build once with
  * kjson_index_new (NULL map for small objects, lookups then scan). */
 struct kjson_index {
 	const cJSON *obj;
-	struct kstrmap *map;
+	struct strmap *map;
 };
 
 /* 0 or KAIRN_ENOMEM. obj may be NULL or a non-object (then nothing is found). */

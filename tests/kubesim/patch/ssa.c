@@ -18,7 +18,7 @@
 #include "kjson.h"
 #include "patch.h"
 #include "schema.h"
-#include "strmap.h"
+#include "util/strmap.h"
 #include "util/buf.h"
 
 enum level { LV_ROOT, LV_META, LV_OTHER };
@@ -316,7 +316,7 @@ out:
 static int merge_assoc(const cJSON *l, const cJSON *c, const struct kschema_field *row, char **ln, size_t nl,
 		       char **cn, size_t nc, const struct ctx *cx, cJSON *res)
 {
-	struct kstrmap *lmap = kstrmap_new(nl), *cmap = kstrmap_new(nc), *done = kstrmap_new(nc);
+	struct strmap *lmap = strmap_new_sized(nl), *cmap = strmap_new_sized(nc), *done = strmap_new_sized(nc);
 	const cJSON **litems = calloc(nl ? nl : 1, sizeof(*litems)), **citems = calloc(nc ? nc : 1, sizeof(*citems));
 	size_t *shared = calloc(nc ? nc : 1, sizeof(*shared)), ns = 0, s = 0, i = 0, j = 0;
 	const cJSON *it;
@@ -328,14 +328,14 @@ static int merge_assoc(const cJSON *l, const cJSON *c, const struct kschema_fiel
 	}
 	cJSON_ArrayForEach(it, l) {
 		litems[i] = it;
-		if (kstrmap_add(lmap, ln[i++], (void *)it) < 0)
+		if (strmap_add(lmap, ln[i++], (void *)it) < 0)
 			goto nomem;
 	}
 	cJSON_ArrayForEach(it, c) {
 		citems[j] = it;
-		if (kstrmap_add(cmap, cn[j], (void *)it) < 0)
+		if (strmap_add(cmap, cn[j], (void *)it) < 0)
 			goto nomem;
-		if (kstrmap_get(lmap, cn[j]))
+		if (strmap_get(lmap, cn[j]))
 			shared[ns++] = j;
 		j++;
 	}
@@ -349,25 +349,25 @@ static int merge_assoc(const cJSON *l, const cJSON *c, const struct kschema_fiel
 			from_l = litems[i++];
 			name = cn[j];
 			from_c = citems[j++];
-		} else if (i < nl && j < nc && kstrmap_get(cmap, ln[i]) && s < ns && strcmp(cn[shared[s]], ln[i])) {
+		} else if (i < nl && j < nc && strmap_get(cmap, ln[i]) && s < ns && strcmp(cn[shared[s]], ln[i])) {
 			i++; /* shared, but its turn comes later in the config's order */
 			continue;
-		} else if (i < nl && !kstrmap_get(cmap, ln[i])) {
+		} else if (i < nl && !strmap_get(cmap, ln[i])) {
 			name = ln[i];
 			from_l = litems[i++];
-		} else if (i < nl && (kstrmap_get(done, ln[i]) || j >= nc)) {
+		} else if (i < nl && (strmap_get(done, ln[i]) || j >= nc)) {
 			i++;
 			continue;
 		} else {
 			name = cn[j];
 			from_c = citems[j++];
-			from_l = kstrmap_get(lmap, name);
+			from_l = strmap_get(lmap, name);
 		}
 		if (from_c && s < ns && !strcmp(cn[shared[s]], name))
 			s++;
-		if (kstrmap_get(done, name))
+		if (strmap_get(done, name))
 			continue; /* duplicate key: keep the first */
-		if (kstrmap_put(done, name, (void *)1) < 0)
+		if (strmap_put(done, name, (void *)1, NULL) < 0)
 			goto nomem;
 		if (!from_c)
 			m = cJSON_Duplicate(from_l, 1);
@@ -383,9 +383,9 @@ static int merge_assoc(const cJSON *l, const cJSON *c, const struct kschema_fiel
 nomem:
 	rc = nomem(cx->e);
 out:
-	kstrmap_free(lmap);
-	kstrmap_free(cmap);
-	kstrmap_free(done);
+	strmap_free(lmap);
+	strmap_free(cmap);
+	strmap_free(done);
 	free(litems);
 	free(citems);
 	free(shared);
@@ -481,7 +481,7 @@ out:
 static int cmp_list(const cJSON *o, const cJSON *n, const struct kschema_field *row, char **on, size_t no,
 		    char **nn, size_t nnum, const struct ctx *cx, struct diff d)
 {
-	struct kstrmap *omap = kstrmap_new(no), *nmap = kstrmap_new(nnum);
+	struct strmap *omap = strmap_new_sized(no), *nmap = strmap_new_sized(nnum);
 	const cJSON *c;
 	size_t i = 0;
 	struct diff k;
@@ -490,18 +490,18 @@ static int cmp_list(const cJSON *o, const cJSON *n, const struct kschema_field *
 	if (!omap || !nmap)
 		goto nomem;
 	cJSON_ArrayForEach(c, o)
-		if (kstrmap_add(omap, on[i++], (void *)c) < 0)
+		if (strmap_add(omap, on[i++], (void *)c) < 0)
 			goto nomem;
 	i = 0;
 	cJSON_ArrayForEach(c, n)
-		if (kstrmap_add(nmap, nn[i++], (void *)c) < 0)
+		if (strmap_add(nmap, nn[i++], (void *)c) < 0)
 			goto nomem;
 	for (int side = 0; side < 2 && !rc; side++) {
 		char **names = side == 0 ? on : nn;
 		size_t cnt = side == 0 ? no : nnum;
 
 		for (i = 0; i < cnt && !rc; i++) {
-			const cJSON *ov = kstrmap_get(omap, names[i]), *nv = kstrmap_get(nmap, names[i]);
+			const cJSON *ov = strmap_get(omap, names[i]), *nv = strmap_get(nmap, names[i]);
 
 			if (side == 1 && ov)
 				continue;
@@ -522,8 +522,8 @@ static int cmp_list(const cJSON *o, const cJSON *n, const struct kschema_field *
 nomem:
 	rc = nomem(cx->e);
 out:
-	kstrmap_free(omap);
-	kstrmap_free(nmap);
+	strmap_free(omap);
+	strmap_free(nmap);
 	return rc;
 }
 

@@ -17,7 +17,7 @@
 #include "kjson.h"
 #include "patch.h"
 #include "schema.h"
-#include "strmap.h"
+#include "util/strmap.h"
 #include "util/buf.h"
 
 #define SEO_PREFIX "$setElementOrder/"
@@ -100,7 +100,7 @@ static int cmp_ranked(const void *a, const void *b)
 }
 
 /* Positions of list items by key (1-based, so 0/NULL means absent). */
-static int index_positions(const cJSON *list, const char *merge_key, struct kstrmap *m)
+static int index_positions(const cJSON *list, const char *merge_key, struct strmap *m)
 {
 	const cJSON *c;
 	long pos = 0;
@@ -111,7 +111,7 @@ static int index_positions(const cJSON *list, const char *merge_key, struct kstr
 		pos++;
 		if (!k)
 			continue;
-		if (kstrmap_add(m, k, (void *)(intptr_t)pos) < 0) {
+		if (strmap_add(m, k, (void *)(intptr_t)pos) < 0) {
 			free(k);
 			return KAIRN_ENOMEM;
 		}
@@ -120,10 +120,10 @@ static int index_positions(const cJSON *list, const char *merge_key, struct kstr
 	return 0;
 }
 
-static long position(const struct kstrmap *m, const cJSON *item, const char *merge_key)
+static long position(const struct strmap *m, const cJSON *item, const char *merge_key)
 {
 	char *k = item_key(item, merge_key);
-	long pos = k ? (long)(intptr_t)kstrmap_get(m, k) : 0;
+	long pos = k ? (long)(intptr_t)strmap_get(m, k) : 0;
 
 	free(k);
 	return pos;
@@ -138,7 +138,7 @@ static long position(const struct kstrmap *m, const cJSON *item, const char *mer
 static int apply_element_order(cJSON *list, const cJSON *order, const cJSON *server, const char *merge_key,
 			       struct kerr *e)
 {
-	struct kstrmap *order_pos = NULL, *server_pos = NULL;
+	struct strmap *order_pos = NULL, *server_pos = NULL;
 	struct ranked *named = NULL, *rest = NULL;
 	size_t n = (size_t)cJSON_GetArraySize(list), nn = 0, nr = 0, i = 0, j = 0;
 	cJSON *c;
@@ -148,8 +148,8 @@ static int apply_element_order(cJSON *list, const cJSON *order, const cJSON *ser
 		return kerr_set(e, KAIRN_EINVAL, "invalid patch format of setElementOrder: not a list");
 	if (n == 0)
 		return 0;
-	order_pos = kstrmap_new((size_t)cJSON_GetArraySize(order));
-	server_pos = kstrmap_new(server ? (size_t)cJSON_GetArraySize(server) : 0);
+	order_pos = strmap_new_sized((size_t)cJSON_GetArraySize(order));
+	server_pos = strmap_new_sized(server ? (size_t)cJSON_GetArraySize(server) : 0);
 	named = calloc(n, sizeof(*named));
 	rest = calloc(n, sizeof(*rest));
 	if (!order_pos || !server_pos || !named || !rest || index_positions(order, merge_key, order_pos) ||
@@ -183,8 +183,8 @@ static int apply_element_order(cJSON *list, const cJSON *order, const cJSON *ser
 		cJSON_AddItemToArray(list, take_rest ? rest[i++].item : named[j++].item);
 	}
 out:
-	kstrmap_free(order_pos);
-	kstrmap_free(server_pos);
+	strmap_free(order_pos);
+	strmap_free(server_pos);
 	free(named);
 	free(rest);
 	return rc;
@@ -193,13 +193,13 @@ out:
 /* Removes from list (in place) the items equal to one in del. */
 static int delete_primitives(cJSON *list, const cJSON *del, struct kerr *e)
 {
-	struct kstrmap *m;
+	struct strmap *m;
 	cJSON *c, *next;
 	int rc = 0;
 
 	if (!cJSON_IsArray(del))
 		return kerr_set(e, KAIRN_EINVAL, "invalid patch format of primitive list: not a list");
-	if (!(m = kstrmap_new((size_t)cJSON_GetArraySize(del))) || index_positions(del, NULL, m)) {
+	if (!(m = strmap_new_sized((size_t)cJSON_GetArraySize(del))) || index_positions(del, NULL, m)) {
 		rc = nomem(e);
 		goto out;
 	}
@@ -209,7 +209,7 @@ static int delete_primitives(cJSON *list, const cJSON *del, struct kerr *e)
 			cJSON_Delete(cJSON_DetachItemViaPointer(list, c));
 	}
 out:
-	kstrmap_free(m);
+	strmap_free(m);
 	return rc;
 }
 
@@ -218,8 +218,8 @@ out:
 static int merge_keyed(const cJSON *orig, const cJSON *patch, const struct kschema_field *row, cJSON *out,
 		       struct kerr *e)
 {
-	struct kstrmap *patch_by_key = kstrmap_new((size_t)cJSON_GetArraySize(patch));
-	struct kstrmap *orig_keys = kstrmap_new(orig ? (size_t)cJSON_GetArraySize(orig) : 0);
+	struct strmap *patch_by_key = strmap_new_sized((size_t)cJSON_GetArraySize(patch));
+	struct strmap *orig_keys = strmap_new_sized(orig ? (size_t)cJSON_GetArraySize(orig) : 0);
 	static const char deleted_mark;
 	const char *mk = row->smp_key;
 	const cJSON *c;
@@ -245,8 +245,8 @@ static int merge_keyed(const cJSON *orig, const cJSON *patch, const struct ksche
 			rc = kerr_set(e, KAIRN_EINVAL, "map: %s does not contain declared merge key: %s", what, mk);
 			goto out;
 		}
-		if (kstrmap_put(patch_by_key, k,
-				d && !strcmp(d, "delete") ? (void *)&deleted_mark : (void *)c) < 0) {
+		if (strmap_put(patch_by_key, k,
+			       d && !strcmp(d, "delete") ? (void *)&deleted_mark : (void *)c, NULL) < 0) {
 			rc = nomem(e);
 			goto out;
 		}
@@ -258,8 +258,8 @@ static int merge_keyed(const cJSON *orig, const cJSON *patch, const struct ksche
 		cJSON *merged = NULL;
 
 		k = item_key(c, mk);
-		p = k ? kstrmap_get(patch_by_key, k) : NULL;
-		if (k && kstrmap_add(orig_keys, k, (void *)c) < 0) {
+		p = k ? strmap_get(patch_by_key, k) : NULL;
+		if (k && strmap_add(orig_keys, k, (void *)c) < 0) {
 			rc = nomem(e);
 			goto out;
 		}
@@ -283,9 +283,9 @@ static int merge_keyed(const cJSON *orig, const cJSON *patch, const struct ksche
 		int seen;
 
 		k = item_key(c, mk);
-		seen = kstrmap_get(orig_keys, k) != NULL;
+		seen = strmap_get(orig_keys, k) != NULL;
 		/* Mark it so a duplicate key in the patch is not appended twice. */
-		if (!seen && kstrmap_put(orig_keys, k, (void *)c) < 0) {
+		if (!seen && strmap_put(orig_keys, k, (void *)c, NULL) < 0) {
 			rc = nomem(e);
 			goto out;
 		}
@@ -300,15 +300,15 @@ static int merge_keyed(const cJSON *orig, const cJSON *patch, const struct ksche
 	}
 out:
 	free(k);
-	kstrmap_free(patch_by_key);
-	kstrmap_free(orig_keys);
+	strmap_free(patch_by_key);
+	strmap_free(orig_keys);
 	return rc;
 }
 
 /* Set of primitives: orig items then the patch's new ones, no duplicates. */
 static int merge_set(const cJSON *orig, const cJSON *patch, cJSON *out, struct kerr *e)
 {
-	struct kstrmap *seen = kstrmap_new(16);
+	struct strmap *seen = strmap_new_sized(16);
 	const cJSON *lists[2] = { orig, patch }, *c;
 	int rc = 0;
 
@@ -320,7 +320,7 @@ static int merge_set(const cJSON *orig, const cJSON *patch, cJSON *out, struct k
 			cJSON *dup;
 			int added;
 
-			if (!k || (added = kstrmap_add(seen, k, (void *)c)) < 0) {
+			if (!k || (added = strmap_add(seen, k, (void *)c)) < 0) {
 				free(k);
 				rc = nomem(e);
 				goto out;
@@ -336,7 +336,7 @@ static int merge_set(const cJSON *orig, const cJSON *patch, cJSON *out, struct k
 		}
 	}
 out:
-	kstrmap_free(seen);
+	strmap_free(seen);
 	return rc;
 }
 
@@ -453,7 +453,7 @@ static int smp_field(const cJSON *ov, const cJSON *pv, const struct kschema_fiel
 
 /* Validates $retainKeys: a list of strings naming every field the patch sets.
  * Fills keep (field names to retain). */
-static int load_retain_keys(const cJSON *patch, const cJSON *retain, struct kstrmap *keep, struct kerr *e)
+static int load_retain_keys(const cJSON *patch, const cJSON *retain, struct strmap *keep, struct kerr *e)
 {
 	const cJSON *c;
 
@@ -462,11 +462,11 @@ static int load_retain_keys(const cJSON *patch, const cJSON *retain, struct kstr
 	cJSON_ArrayForEach(c, retain) {
 		if (!cJSON_IsString(c))
 			return kerr_set(e, KAIRN_EINVAL, "invalid patch format of retainKeys: not a list of strings");
-		if (kstrmap_put(keep, c->valuestring, (void *)c) < 0)
+		if (strmap_put(keep, c->valuestring, (void *)c, NULL) < 0)
 			return nomem(e);
 	}
 	cJSON_ArrayForEach(c, patch) {
-		if (c->string[0] != '$' && !cJSON_IsNull(c) && !kstrmap_get(keep, c->string))
+		if (c->string[0] != '$' && !cJSON_IsNull(c) && !strmap_get(keep, c->string))
 			return kerr_set(e, KAIRN_EINVAL,
 					"invalid patch format of retainKeys: field %s is not in $retainKeys", c->string);
 	}
@@ -507,7 +507,7 @@ static int smp_map(const cJSON *orig, const cJSON *patch, const char *type, cJSO
 	const cJSON *retain = cJSON_GetObjectItemCaseSensitive(patch, "$retainKeys"), *c;
 	int field_directives = has_field_directives(patch);
 	struct kjson_index pix = { 0 }, oix = { 0 };
-	struct kstrmap *keep = NULL;
+	struct strmap *keep = NULL;
 	struct kbuf tmp = { 0 };
 	cJSON *res = NULL;
 	int rc = 0;
@@ -526,7 +526,7 @@ static int smp_map(const cJSON *orig, const cJSON *patch, const char *type, cJSO
 	if (!(res = cJSON_CreateObject()))
 		return nomem(e);
 	if (retain) {
-		if (!(keep = kstrmap_new(8))) {
+		if (!(keep = strmap_new_sized(8))) {
 			rc = nomem(e);
 			goto out;
 		}
@@ -539,7 +539,7 @@ static int smp_map(const cJSON *orig, const cJSON *patch, const char *type, cJSO
 	}
 	/* The server's fields, in their order, merged with the patch's. */
 	cJSON_ArrayForEach(c, orig) {
-		if (keep && !kstrmap_get(keep, c->string))
+		if (keep && !strmap_get(keep, c->string))
 			continue;
 		if ((rc = merge_member(res, c->string, c, kjson_index_get(&pix, c->string), &pix, field_directives,
 					 type, &tmp, e)))
@@ -555,7 +555,7 @@ static int smp_map(const cJSON *orig, const cJSON *patch, const char *type, cJSO
 out:
 	kjson_index_fini(&pix);
 	kjson_index_fini(&oix);
-	kstrmap_free(keep);
+	strmap_free(keep);
 	kbuf_free(&tmp);
 	if (rc) {
 		cJSON_Delete(res);

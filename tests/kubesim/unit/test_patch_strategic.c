@@ -15,22 +15,7 @@
 #include <cmocka.h>
 
 #include "patch/patch.h"
-
-static cJSON *parse_q(const char *text)
-{
-	char *s = strdup(text);
-	cJSON *j;
-
-	assert_non_null(s);
-	for (char *p = s; *p; p++)
-		if (*p == '\'')
-			*p = '"';
-	j = cJSON_Parse(s);
-	if (!j)
-		fail_msg("bad test JSON: %s", text);
-	free(s);
-	return j;
-}
+#include "quoted_json.h"
 
 /* Runs a strategic patch; returns compact JSON of the result with " shown
  * as ' (caller frees), or NULL with *rc and e set. */

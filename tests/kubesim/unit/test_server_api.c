@@ -278,6 +278,54 @@ static void test_job_completes_and_deployment_becomes_ready(void **st)
 }
 
 
+/* /kubesim/events: every stored change after a resourceVersion, the job
+ * controller's status update included, in order. */
+static void test_events_endpoint_lists_changes_in_order(void **st)
+{
+	struct tsrv *t = *st;
+	cJSON *state = get_json(t, "/kubesim/state", 200);
+	char path[128];
+	snprintf(path, sizeof(path), "/kubesim/events?since=%s", jsonx_str(state, "resourceVersion"));
+	cJSON_Delete(state);
+	assert_int_equal(tsrv_cm(t, "default", "first", NULL), 201);
+	assert_int_equal(tsrv_req(t, "POST", "/apis/batch/v1/namespaces/default/jobs", NULL,
+				  "{\"apiVersion\":\"batch/v1\",\"kind\":\"Job\",\"metadata\":{\"name\":\"j\"},\"spec\":{\"template\":{\"spec\":{\"containers\":[{\"name\":\"c\",\"image\":\"x\"}]}}}}",
+				  NULL),
+			 201);
+	usleep(400000);
+	assert_int_equal(tsrv_req(t, "DELETE", "/api/v1/namespaces/default/configmaps/first", NULL, NULL, NULL), 200);
+	cJSON *ev = get_json(t, path, 200);
+	cJSON *list = cJSON_GetObjectItem(ev, "events"), *x;
+	const char *want[][3] = { { "ADDED", "ConfigMap", "first" }, { "ADDED", "Job", "j" },
+				  { "MODIFIED", "Job", "j" }, { "DELETED", "ConfigMap", "first" } };
+	size_t k = 0;
+	long last = 0;
+	int complete_seen = 0;
+	cJSON_ArrayForEach(x, list) {
+		long rv = strtol(jsonx_str(x, "resourceVersion"), NULL, 10);
+		assert_true(rv > last);
+		last = rv;
+		assert_string_equal(jsonx_str(x, "resourceVersion"), jsonx_str(x, "object.metadata.resourceVersion"));
+		if (!strcmp(jsonx_str(x, "kind"), "Job") && !strcmp(jsonx_str(x, "type"), "MODIFIED")) {
+			const cJSON *c;
+			cJSON_ArrayForEach(c, jsonx_get(x, "object.status.conditions"))
+				complete_seen |= !strcmp(jsonx_str(c, "type"), "Complete");
+			if (!complete_seen)
+				continue; /* an intermediate status (started) */
+		}
+		assert_true(k < 4);
+		assert_string_equal(jsonx_str(x, "type"), want[k][0]);
+		assert_string_equal(jsonx_str(x, "kind"), want[k][1]);
+		assert_string_equal(jsonx_str(x, "name"), want[k][2]);
+		assert_string_equal(jsonx_str(x, "namespace"), "default");
+		k++;
+	}
+	assert_int_equal(k, 4);
+	assert_true(complete_seen);
+	cJSON_Delete(ev);
+	expect_status(t, "GET", "/kubesim/events?since=x", NULL, NULL, 400, "BadRequest");
+}
+
 static void test_apply_accepts_yaml_bodies(void **st)
 {
 	struct tsrv *t = *st;
@@ -384,6 +432,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bad_requests_get_the_right_status, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_counters_and_faults, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_job_completes_and_deployment_becomes_ready, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_events_endpoint_lists_changes_in_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_apply_accepts_yaml_bodies, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_terminating_namespace_refuses_creates, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_crd_registers_and_removes_its_resource, setup, teardown),

@@ -15,26 +15,11 @@
 #include <cmocka.h>
 
 #include "patch/patch.h"
+#include "quoted_json.h"
 
 #define T0 "2026-01-01T00:00:00Z"
 #define T1 "2026-01-01T00:01:00Z"
 #define T2 "2026-01-01T00:02:00Z"
-
-static cJSON *parse_q(const char *text)
-{
-	char *s = strdup(text);
-	cJSON *j;
-
-	assert_non_null(s);
-	for (char *p = s; *p; p++)
-		if (*p == '\'')
-			*p = '"';
-	j = cJSON_Parse(s);
-	if (!j)
-		fail_msg("bad test JSON: %s", text);
-	free(s);
-	return j;
-}
 
 /* Compact JSON with " shown as ' (caller frees). */
 static char *show(const cJSON *j)
