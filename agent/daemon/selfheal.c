@@ -562,17 +562,14 @@ static void *shrink(void *p, size_t size)
 /* Appends en's key and compact JSON to text; their offsets go to off[0..1]. */
 static int append_entry(struct kbuf *text, const struct sync_entry *en, size_t off[2])
 {
-	char *json = cJSON_PrintUnformatted(en->desired);
 	int rc;
 
-	if (!json)
-		return KAIRN_ENOMEM;
+	/* en->desired is already compact JSON text (sync.h) */
 	off[0] = text->len;
 	rc = kbuf_append(text, en->key, strlen(en->key) + 1);
 	off[1] = text->len;
 	if (!rc)
-		rc = kbuf_append(text, json, strlen(json) + 1);
-	free(json);
+		rc = kbuf_append(text, en->desired, strlen(en->desired) + 1);
 	return rc;
 }
 

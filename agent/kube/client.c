@@ -32,12 +32,20 @@ static void share_unlock(CURL *h, curl_lock_data data, void *ud)
 	pthread_mutex_unlock(&c->share_mu[data]);
 }
 
+/* Why these defaults: what protects the API server is the concurrency
+ * bound (32 requests in flight, i.e. at most 32 of API Priority and
+ * Fairness's seats) and honouring 429 + Retry-After: both react to how
+ * loaded the server is. A QPS limit does not (it is open-loop), and at
+ * client-go's 5/s or Flux's and Argo CD's 50/s it would make a 10,000-object
+ * sync take minutes against a server that answers in milliseconds. So the
+ * limiter is a guard against a runaway loop, set where normal syncs never
+ * meet it: a burst that covers a 2,000-request sync, then 1,000/s. */
 static void opts_defaults(struct kube_client_opts *o)
 {
 	if (o->qps == 0)
-		o->qps = 200;
+		o->qps = 1000;
 	if (o->burst <= 0)
-		o->burst = 400;
+		o->burst = 2000;
 	if (o->concurrency <= 0)
 		o->concurrency = 32;
 	if (o->timeout_ms <= 0)
@@ -325,6 +333,15 @@ static size_t on_body(char *p, size_t sz, size_t n, void *ud)
 	struct kube_resp *r = ud;
 	size_t max = r->max_body ? r->max_body : (size_t)512 << 20;
 
+	if (r->body.len == 0 && r->h) {
+		curl_off_t cl = -1;
+
+		/* one allocation for the whole body rather than a chain of
+		 * doublings, each freeing a large block (a LIST page is ~1 MB) */
+		if (curl_easy_getinfo(r->h, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl) == CURLE_OK &&
+		    cl > 0 && (uint64_t)cl <= max && kbuf_reserve(&r->body, (size_t)cl))
+			return 0;
+	}
 	if (r->body.len + sz * n > max || kbuf_append(&r->body, p, sz * n))
 		return 0; /* curl reports CURLE_WRITE_ERROR */
 	return sz * n;
@@ -371,6 +388,7 @@ int kube_easy_setup(struct kube_client *c, CURL *h, const struct kube_http *req,
 	int rc = 0;
 
 	*hdrs = NULL;
+	resp->h = h;
 	resp->retry_after_ms = -1;
 	resp->errbuf[0] = '\0';
 	curl_easy_setopt(h, CURLOPT_URL, req->url);

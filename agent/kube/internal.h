@@ -105,7 +105,8 @@ struct kube_http {
 
 /* The response side of one easy handle. */
 struct kube_resp {
-	struct kbuf body;
+	CURL *h;                /* set by kube_easy_setup */
+	struct kbuf body;       /* sized from Content-Length when the server sends one */
 	int64_t retry_after_ms; /* -1 if absent */
 	size_t max_body;        /* refuse bodies larger than this (0 = 512 MiB) */
 	char errbuf[CURL_ERROR_SIZE];

@@ -44,8 +44,8 @@ struct kube_client; /* opaque, thread-safe */
 
 /* Tuning. Zeroed fields take the defaults shown. */
 struct kube_client_opts {
-	double qps;             /* requests per second; 200; < 0 = unlimited */
-	int burst;              /* token bucket size; 400 */
+	double qps;             /* requests per second; 1000; < 0 = unlimited */
+	int burst;              /* token bucket size; 2000 */
 	int concurrency;        /* requests in flight per client; 32 */
 	int64_t timeout_ms;     /* per attempt (not watches); 60000 */
 	int max_attempts;       /* per request, first try included; 5 */
@@ -137,6 +137,8 @@ struct kube_op {
 	const char *name;                /* GET, APPLY, PATCH, DELETE */
 	const char *subresource;         /* "status", "scale" or NULL */
 	const cJSON *body;               /* CREATE/APPLY: the object; PATCH: the patch */
+	const char *body_json;           /* CREATE/APPLY, instead of body: the object as
+					  * JSON text (namespace and name then given above) */
 
 	/* writes */
 	const char *field_manager; /* APPLY requires one; default "kairn" */
@@ -151,6 +153,17 @@ struct kube_op {
 	const char *field_selector;
 	int limit;                 /* page size; default 500 */
 	const char *resource_version; /* LIST: resourceVersion= (e.g. "0"); NULL = most recent */
+	/* LIST: when set, each page's items (apiVersion and kind filled in) go
+	 * to on_page as they arrive instead of piling up in result, whose
+	 * "items" is then empty: memory holds one page, not the whole list.
+	 * The callback may detach items it keeps; a non-zero return fails the
+	 * op with that code (its message in err). When an expired continue
+	 * token restarts the list (410), items already seen may come again. */
+	int (*on_page)(void *ud, struct kube_op *op, cJSON *items, struct kerr *err);
+	void *on_page_ud;
+	/* Every kind but LIST: the caller does not want the response object;
+	 * it is not even parsed (result stays NULL). */
+	int no_result;
 	/* RAW */
 	const char *raw_method;    /* "GET", "POST", ... */
 	const char *raw_path;      /* "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews" */

@@ -107,7 +107,7 @@ static int xfer_prepare(struct xfer *x, struct kbuf *path, struct kbuf *query, s
 	if (op->kind != KUBE_OP_RAW && !op->res)
 		return kerr_set(e, KAIRN_EINVAL, "request without a resource");
 	if (op->kind == KUBE_OP_CREATE || op->kind == KUBE_OP_APPLY) {
-		if (!op->body)
+		if (!op->body && !op->body_json)
 			return kerr_set(e, KAIRN_EINVAL, "%s without an object",
 					op->kind == KUBE_OP_CREATE ? "create" : "apply");
 		if (!ns || !ns[0])
@@ -197,9 +197,9 @@ static int xfer_prepare(struct xfer *x, struct kbuf *path, struct kbuf *query, s
 	if (!rc && op->dry_run && op->kind != KUBE_OP_DELETE && op->kind != KUBE_OP_GET &&
 	    op->kind != KUBE_OP_LIST && op->kind != KUBE_OP_RAW)
 		rc = put_query(query, "dryRun", "All");
-	if (!rc && op->body && !x->body && op->kind != KUBE_OP_GET && op->kind != KUBE_OP_LIST &&
-	    op->kind != KUBE_OP_DELETE) {
-		x->body = cJSON_PrintUnformatted(op->body);
+	if (!rc && (op->body || op->body_json) && !x->body && op->kind != KUBE_OP_GET &&
+	    op->kind != KUBE_OP_LIST && op->kind != KUBE_OP_DELETE) {
+		x->body = op->body_json ? strdup(op->body_json) : cJSON_PrintUnformatted(op->body);
 		if (!x->body)
 			rc = KAIRN_ENOMEM;
 		else
@@ -210,21 +210,57 @@ static int xfer_prepare(struct xfer *x, struct kbuf *path, struct kbuf *query, s
 	return 0;
 }
 
-static void xfer_release(struct kube_client *c, CURLM *m, struct xfer *x)
+/* Easy handles of finished transfers, kept for the next ones of the same
+ * kube_run: creating one per request costs more than the request's own
+ * work when 10,000 are sent, and each creation is a large allocation that
+ * makes malloc consolidate its free lists. */
+struct easy_pool {
+	CURL **v;
+	size_t n, cap;
+};
+
+static CURL *easy_get(struct easy_pool *p)
+{
+	CURL *h;
+
+	if (!p->n)
+		return curl_easy_init();
+	h = p->v[--p->n];
+	curl_easy_reset(h);
+	return h;
+}
+
+static void easy_put(struct easy_pool *p, CURL *h)
+{
+	if (p->n < p->cap)
+		p->v[p->n++] = h;
+	else
+		curl_easy_cleanup(h);
+}
+
+static void xfer_release(struct kube_client *c, CURLM *m, struct easy_pool *pool, struct xfer *x)
 {
 	if (x->h) {
 		curl_multi_remove_handle(m, x->h);
-		curl_easy_cleanup(x->h);
+		easy_put(pool, x->h);
 		x->h = NULL;
 		kube_slot_release(c);
 	}
 	curl_slist_free_all(x->hdrs);
 	x->hdrs = NULL;
 	kube_creds_clear(&x->creds);
-	kbuf_free(&x->resp.body);
+	/* A LIST's next page reuses its buffer (freed in xfer_clear): freeing
+	 * a large block makes malloc consolidate every small free chunk, at
+	 * each page, which costs more than parsing the page. */
+	if (x->op->kind == KUBE_OP_LIST)
+		kbuf_reset(&x->resp.body);
+	else
+		kbuf_free(&x->resp.body);
+	x->resp.h = NULL;
 }
 
-static int xfer_start(struct kube_client *c, CURLM *m, struct xfer *x, struct kerr *e)
+static int xfer_start(struct kube_client *c, CURLM *m, struct easy_pool *pool, struct xfer *x,
+		      struct kerr *e)
 {
 	struct kbuf path = { 0 }, query = { 0 }, url = { 0 };
 	struct kube_http req = { 0 };
@@ -244,7 +280,7 @@ static int xfer_start(struct kube_client *c, CURLM *m, struct xfer *x, struct ke
 	rc = kube_auth_get(&c->auth, &x->creds, e);
 	if (rc)
 		goto out;
-	x->h = curl_easy_init();
+	x->h = easy_get(pool);
 	if (!x->h) {
 		rc = kerr_set(e, KAIRN_ENOMEM, "curl_easy_init failed");
 		goto out;
@@ -269,7 +305,7 @@ static int xfer_start(struct kube_client *c, CURLM *m, struct xfer *x, struct ke
 	kube_stats_add(c, 1, x->attempt > 1, 0);
 out:
 	if (rc && x->h) {
-		curl_easy_cleanup(x->h);
+		easy_put(pool, x->h);
 		x->h = NULL;
 	}
 	kbuf_free(&path);
@@ -299,13 +335,21 @@ static int list_page(struct xfer *x, cJSON *page, struct kerr *e)
 		snprintf(ikind, sizeof(ikind), "%.*s", (int)strlen(kind) - 4, kind);
 	if (!x->items && !(x->items = cJSON_CreateArray()))
 		rc = KAIRN_ENOMEM;
-	while (!rc && items && (it = cJSON_DetachItemFromArray(items, 0))) {
+	cJSON_ArrayForEach(it, items) {
 		if (!cJSON_GetObjectItemCaseSensitive(it, "apiVersion") && api)
 			cJSON_AddStringToObject(it, "apiVersion", api);
 		if (!cJSON_GetObjectItemCaseSensitive(it, "kind") && ikind[0])
 			cJSON_AddStringToObject(it, "kind", ikind);
-		cJSON_AddItemToArray(x->items, it);
 	}
+	if (!rc && items && x->op->on_page) {
+		rc = x->op->on_page(x->op->on_page_ud, x->op, items, e);
+		cJSON_Delete(items);
+		if (rc)
+			return rc;
+		items = NULL;
+	}
+	while (!rc && items && (it = cJSON_DetachItemFromArray(items, 0)))
+		cJSON_AddItemToArray(x->items, it);
 	cJSON_Delete(items);
 	free(x->cont);
 	x->cont = cont && cont[0] ? strdup(cont) : NULL;
@@ -358,6 +402,10 @@ static enum next_step finish(struct kube_client *c, struct xfer *x, CURLcode cc,
 	} else if (status >= 200 && status < 300) {
 		cJSON *o = NULL;
 
+		if (op->no_result && op->kind != KUBE_OP_LIST) {
+			op->rc = 0;
+			return STEP_DONE;
+		}
 		if (x->resp.body.len) {
 			o = cJSON_ParseWithLength(x->resp.body.data, x->resp.body.len);
 			if (!o) {
@@ -425,6 +473,7 @@ static enum next_step finish(struct kube_client *c, struct xfer *x, CURLcode cc,
 
 static void xfer_clear(struct xfer *x)
 {
+	kbuf_free(&x->resp.body);
 	free(x->path);
 	free(x->body);
 	cJSON_Delete(x->items);
@@ -461,8 +510,8 @@ static void q_push_front(struct queue *q, size_t i)
 
 /* Starts queued transfers while slots allow. Returns the earliest time a
  * deferred one becomes due (INT64_MAX if none). */
-static int64_t start_due(struct kube_client *c, CURLM *m, struct xfer *xs, struct queue *q,
-			 int *active, size_t *done)
+static int64_t start_due(struct kube_client *c, CURLM *m, struct easy_pool *pool, struct xfer *xs,
+			 struct queue *q, int *active, size_t *done)
 {
 	int64_t now = time_mono_ms(), wake = INT64_MAX;
 	size_t scan = q->len;
@@ -491,11 +540,11 @@ static int64_t start_due(struct kube_client *c, CURLM *m, struct xfer *xs, struc
 			break;
 		}
 		x->has_token = 0;
-		if (xfer_start(c, m, x, &x->op->err)) {
+		if (xfer_start(c, m, pool, x, &x->op->err)) {
 			x->op->rc = x->op->err.code;
 			x->state = XF_DONE;
 			kube_slot_release(c);
-			xfer_release(c, m, x);
+			xfer_release(c, m, pool, x);
 			(*done)++;
 			continue;
 		}
@@ -508,11 +557,15 @@ int kube_run(struct kube_client *c, struct kube_op *ops, size_t n, struct kerr *
 {
 	struct xfer *xs = calloc(n ? n : 1, sizeof(*xs));
 	struct queue q = { .v = calloc(n ? n : 1, sizeof(size_t)), .cap = n ? n : 1 };
+	struct easy_pool pool = { .cap = (size_t)c->opts.concurrency };
 	CURLM *m = kube_multi_get(c);
 	size_t done = 0, failed = 0, first_failed = 0;
 	int active = 0, rc = 0;
 
-	if (!xs || !q.v || !m) {
+	pool.v = calloc(pool.cap + 1, sizeof(CURL *));
+	if (!pool.v)
+		pool.cap = 0; /* easy_put then cleans up at once */
+	if (!xs || !q.v || !m || !pool.v) {
 		rc = kerr_set(e, KAIRN_ENOMEM, "out of memory");
 		goto out;
 	}
@@ -527,7 +580,7 @@ int kube_run(struct kube_client *c, struct kube_op *ops, size_t n, struct kerr *
 		q_push(&q, i);
 	}
 	while (done < n) {
-		int64_t wake = start_due(c, m, xs, &q, &active, &done), now;
+		int64_t wake = start_due(c, m, &pool, xs, &q, &active, &done), now;
 		int running = 0, left, timeout, finished = 0;
 		CURLMsg *msg;
 
@@ -543,7 +596,7 @@ int kube_run(struct kube_client *c, struct kube_op *ops, size_t n, struct kerr *
 				continue;
 			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&x);
 			st = finish(c, x, msg->data.result, time_mono_ms(), &delay);
-			xfer_release(c, m, x);
+			xfer_release(c, m, &pool, x);
 			active--;
 			finished++;
 			if (st == STEP_DONE) {
@@ -590,9 +643,12 @@ int kube_run(struct kube_client *c, struct kube_op *ops, size_t n, struct kerr *
 out:
 	for (size_t i = 0; xs && i < n; i++) {
 		if (xs[i].h)
-			xfer_release(c, m, &xs[i]);
+			xfer_release(c, m, &pool, &xs[i]);
 		xfer_clear(&xs[i]);
 	}
+	for (size_t i = 0; i < pool.n; i++)
+		curl_easy_cleanup(pool.v[i]);
+	free(pool.v);
 	kube_multi_put(c, m);
 	free(q.v);
 	free(xs);

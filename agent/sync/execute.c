@@ -84,12 +84,41 @@ static int wait_crds(struct kube_client *kc, struct sync_entry *en, size_t n, in
 	return 0;
 }
 
-/* Applies entries [from, to) that need it, in parallel. */
+/* Readies entry i for applying: 1 if it needs a write, 0 if not, < 0 when
+ * it cannot be applied (its error is set). */
+static int apply_needed(struct kube_client *kc, struct sync_entry *en, int dry_run)
+{
+	struct kerr re;
+
+	if (en->action == SYNC_UNCHANGED && is_desired(en))
+		en->done = 1;
+	if (en->action != SYNC_CREATE && en->action != SYNC_UPDATE)
+		return 0;
+	if (en->done)
+		return 0; /* applied early (a hook's namespace) */
+	if (en->res_pending && dry_run) {
+		/* its CRD was not really created: nothing to validate against */
+		en->done = 1;
+		return 0;
+	}
+	if (en->res_pending) {
+		if (kube_resolve(kc, en->api_version, en->kind, &en->res, &re)) {
+			set_error(en, &re);
+			return -1;
+		}
+		en->res_pending = 0;
+	}
+	return 1;
+}
+
+/* Applies entries [0, n) that need it, in parallel: APPLY_CHUNK requests
+ * are prepared at a time, so memory stays flat however large the group.
+ * The stored objects the server answers with are not even parsed. */
 static int apply_group(struct kube_client *kc, struct sync_entry *en, size_t n, int dry_run,
 		       struct kerr *e)
 {
-	struct kube_op *ops = calloc(n + 1, sizeof(*ops));
-	size_t *idx = calloc(n + 1, sizeof(size_t)), nops = 0;
+	struct kube_op *ops = calloc(APPLY_CHUNK, sizeof(*ops));
+	size_t *idx = calloc(APPLY_CHUNK, sizeof(size_t));
 	int rc = 0, failed = 0;
 
 	if (!ops || !idx) {
@@ -97,45 +126,31 @@ static int apply_group(struct kube_client *kc, struct sync_entry *en, size_t n, 
 		free(idx);
 		return kerr_set(e, KAIRN_ENOMEM, "out of memory");
 	}
-	for (size_t i = 0; i < n; i++) {
-		struct kerr re;
+	for (size_t i = 0; i < n;) {
+		size_t nops = 0;
 
-		if (en[i].action == SYNC_UNCHANGED && is_desired(&en[i]))
-			en[i].done = 1;
-		if (en[i].action != SYNC_CREATE && en[i].action != SYNC_UPDATE)
-			continue;
-		if (en[i].done)
-			continue; /* applied early (a hook's namespace) */
-		if (en[i].res_pending && dry_run) {
-			/* its CRD was not really created: nothing to validate against */
-			en[i].done = 1;
-			continue;
-		}
-		if (en[i].res_pending) {
-			if (kube_resolve(kc, en[i].api_version, en[i].kind, &en[i].res, &re)) {
-				set_error(&en[i], &re);
+		for (; i < n && nops < APPLY_CHUNK; i++) {
+			int need = apply_needed(kc, &en[i], dry_run);
+
+			if (need < 0)
 				failed++;
+			if (need <= 0)
 				continue;
-			}
-			en[i].res_pending = 0;
+			memset(&ops[nops], 0, sizeof(ops[nops]));
+			ops[nops].kind = KUBE_OP_APPLY;
+			ops[nops].res = &en[i].res;
+			ops[nops].namespace = en[i].ns;
+			ops[nops].name = en[i].name;
+			ops[nops].body_json = en[i].desired;
+			ops[nops].field_manager = KAIRN_FIELD_MANAGER;
+			ops[nops].force = 1;
+			ops[nops].dry_run = dry_run;
+			ops[nops].no_result = 1;
+			idx[nops++] = i;
 		}
-		ops[nops].kind = KUBE_OP_APPLY;
-		ops[nops].res = &en[i].res;
-		ops[nops].namespace = en[i].ns;
-		ops[nops].name = en[i].name;
-		ops[nops].body = en[i].desired;
-		ops[nops].field_manager = KAIRN_FIELD_MANAGER;
-		ops[nops].force = 1;
-		ops[nops].dry_run = dry_run;
-		idx[nops++] = i;
-	}
-	/* In chunks, so the stored objects the server answers with are freed
-	 * as we go rather than all held at once (memory at 10,000 objects). */
-	for (size_t k0 = 0; k0 < nops; k0 += APPLY_CHUNK) {
-		size_t m = nops - k0 < APPLY_CHUNK ? nops - k0 : APPLY_CHUNK;
-
-		kube_run(kc, ops + k0, m, e);
-		for (size_t k = k0; k < k0 + m; k++) {
+		if (nops)
+			kube_run(kc, ops, nops, e);
+		for (size_t k = 0; k < nops; k++) {
 			struct sync_entry *x = &en[idx[k]];
 
 			if (ops[k].rc) {
@@ -149,7 +164,7 @@ static int apply_group(struct kube_client *kc, struct sync_entry *en, size_t n, 
 					  x->name);
 			}
 		}
-		kube_ops_clear(ops + k0, m);
+		kube_ops_clear(ops, nops);
 	}
 	free(ops);
 	free(idx);

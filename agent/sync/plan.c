@@ -93,6 +93,9 @@ static struct sync_entry *new_entry(struct builder *b)
 	struct sync_plan *p = b->p;
 
 	if (p->n == b->cap) {
+		/* Doubling, not sized to the inputs up front: the largest
+		 * array comes late, when most inputs have been consumed and
+		 * freed, so it does not add to the peak at the start. */
 		size_t cap = b->cap ? b->cap * 2 : 64;
 		struct sync_entry *g = realloc(p->entries, cap * sizeof(*g));
 
@@ -174,49 +177,46 @@ static void add_hook(struct builder *b, const struct sync_input *in, const struc
 	p->n_hooks++;
 }
 
-/* Builds the object kairn applies: namespace set, source label added. Only
- * metadata is copied; every other top-level field is a cJSON reference to
- * the input (inputs outlive the plan), which halves the memory of a large
- * sync. Whoever must change such a field duplicates the object first (see
- * ignore_paths_for). */
-static cJSON *desired_copy(struct builder *b, const cJSON *obj, const char *ns)
+/* Builds the object kairn applies: namespace set, source label added,
+ * Secret stringData folded. The input's fields are moved, not copied: after
+ * this the input is an empty object (see struct sync_input). */
+static cJSON *desired_take(struct builder *b, cJSON *obj, const char *ns)
 {
-	cJSON *c = cJSON_CreateObject(), *meta = NULL, *labels;
-	const cJSON *f;
+	cJSON *c = cJSON_CreateObject(), *meta, *labels, *f;
+	const char *kind, *api;
 
 	if (!c) {
 		b->oom = 1;
 		return NULL;
 	}
-	cJSON_ArrayForEach(f, obj) {
-		int bad;
-
-		if (strcmp(f->string, "metadata") == 0) {
-			meta = cJSON_Duplicate(f, 1);
-			bad = !meta || !cJSON_AddItemToObject(c, "metadata", meta);
-		} else {
-			bad = !cJSON_AddItemReferenceToObject(c, f->string, (cJSON *)f);
-		}
-		if (bad) {
-			b->oom = 1;
-			return c;
-		}
+	while ((f = obj->child) != NULL) {
+		/* an object's members are a list like an array's: appending keeps
+		 * f's key and allocates nothing */
+		cJSON_DetachItemViaPointer(obj, f);
+		cJSON_AddItemToArray(c, f);
 	}
-	if (ns)
-		jsonx_set(meta, "namespace", cJSON_CreateString(ns));
-	else
+	meta = jsonx_get(c, "metadata");
+	if (ns) {
+		const char *have = jsonx_str(meta, "namespace");
+
+		if ((!have || strcmp(have, ns) != 0) &&
+		    jsonx_set(meta, "namespace", cJSON_CreateString(ns)))
+			b->oom = 1;
+	} else {
 		cJSON_DeleteItemFromObjectCaseSensitive(meta, "namespace");
+	}
 	labels = jsonx_ensure_obj(c, "metadata.labels");
 	if (!labels || jsonx_set(labels, KAIRN_SOURCE_LABEL, cJSON_CreateString(b->o->source)))
 		b->oom = 1;
-	if (jsonx_str(c, "kind") && strcmp(jsonx_str(c, "kind"), "Secret") == 0 &&
-	    jsonx_str(c, "apiVersion") && strcmp(jsonx_str(c, "apiVersion"), "v1") == 0 &&
+	kind = jsonx_str(c, "kind");
+	api = jsonx_str(c, "apiVersion");
+	if (kind && strcmp(kind, "Secret") == 0 && api && strcmp(api, "v1") == 0 &&
 	    sync_fold_string_data(c))
 		b->oom = 1;
 	return c;
 }
 
-static void add_desired(struct builder *b, const struct sync_input *in)
+static void add_desired(struct builder *b, struct sync_input *in)
 {
 	const char *api = jsonx_str(in->obj, "apiVersion"), *kind = jsonx_str(in->obj, "kind");
 	const char *name = jsonx_str(in->obj, "metadata.name");
@@ -228,6 +228,7 @@ static void add_desired(struct builder *b, const struct sync_input *in)
 	struct sync_entry *en;
 	struct kerr e;
 	int pending = 0, namespaced, wave;
+	cJSON *tree;
 	char *key;
 
 	snprintf(origin, sizeof(origin), "%s:%d", in->file ? in->file : "?", in->line);
@@ -309,12 +310,18 @@ static void add_desired(struct builder *b, const struct sync_input *in)
 	en->origin = xstrdup(b, origin);
 	en->res = res;
 	en->res_pending = pending;
-	en->desired = desired_copy(b, in->obj, ns);
 	en->order.rank = pending ? SYNC_RANK_OTHER : sync_kind_rank(group, kind);
 	en->order.foundation = sync_rank_is_foundation(en->order.rank) ? 0 : 1;
 	en->order.wave = wave;
 	if (strmap_put(b->by_key, key, (void *)(b->p->n), NULL))
 		b->oom = 1;
+	/* Last: api, kind, name and ns point into the input it consumes. Kept
+	 * as text from here on: the tree is freed at once, so the desired set
+	 * never exists twice, and what is applied is what is hashed. */
+	tree = desired_take(b, in->obj, en->ns);
+	if (tree && !(en->desired = cJSON_PrintUnformatted(tree)))
+		b->oom = 1;
+	cJSON_Delete(tree);
 }
 
 /* Workloads targeted by an HPA: their spec.replicas belongs to the HPA. */
@@ -324,28 +331,33 @@ static int hpa_targets(struct builder *b, struct strmap *targets)
 		struct sync_entry *en = &b->p->entries[i];
 		const char *api, *kind, *name;
 		char gbuf[256], *key;
+		cJSON *hpa;
 
-		if (strcmp(en->kind, "HorizontalPodAutoscaler") != 0)
+		if (strcmp(en->kind, "HorizontalPodAutoscaler") != 0 || !en->desired)
 			continue;
-		api = jsonx_str(en->desired, "spec.scaleTargetRef.apiVersion");
-		kind = jsonx_str(en->desired, "spec.scaleTargetRef.kind");
-		name = jsonx_str(en->desired, "spec.scaleTargetRef.name");
-		if (!kind || !name)
-			continue;
-		key = make_key(api ? group_of(api, gbuf, sizeof(gbuf)) : "apps", kind, en->ns, name);
-		if (!key || strmap_put(targets, key, en, NULL)) {
+		if (!(hpa = cJSON_Parse(en->desired)))
+			return KAIRN_ENOMEM; /* cJSON printed it: only memory can fail */
+		api = jsonx_str(hpa, "spec.scaleTargetRef.apiVersion");
+		kind = jsonx_str(hpa, "spec.scaleTargetRef.kind");
+		name = jsonx_str(hpa, "spec.scaleTargetRef.name");
+		key = kind && name ? make_key(api ? group_of(api, gbuf, sizeof(gbuf)) : "apps", kind,
+					      en->ns, name) : NULL;
+		if (kind && name && (!key || strmap_put(targets, key, en, NULL))) {
 			free(key);
+			cJSON_Delete(hpa);
 			return KAIRN_ENOMEM;
 		}
 		free(key);
+		cJSON_Delete(hpa);
 	}
 	return 0;
 }
 
-/* Removes ignored paths from what is applied and keeps them for the diff. */
-static int ignore_paths_for(struct sync_entry *en, int hpa_owned, char ***paths, int *n)
+/* Removes ignored paths from want (what is applied) and keeps them for
+ * the diff. Returns how many, or KAIRN_ENOMEM. */
+static int ignore_paths_for(cJSON *want, int hpa_owned, char ***paths)
 {
-	int count = sync_ignore_paths_of(en->desired, paths);
+	int count = sync_ignore_paths_of(want, paths);
 	char **grown;
 
 	if (count < 0)
@@ -360,19 +372,9 @@ static int ignore_paths_for(struct sync_entry *en, int hpa_owned, char ***paths,
 			return KAIRN_ENOMEM;
 		(*paths)[++count] = NULL;
 	}
-	if (count > 0) {
-		/* desired shares fields with the input: make it its own first */
-		cJSON *own = cJSON_Duplicate(en->desired, 1);
-
-		if (!own)
-			return KAIRN_ENOMEM;
-		cJSON_Delete(en->desired);
-		en->desired = own;
-	}
 	for (int i = 0; i < count; i++)
-		jsonx_pointer_remove(en->desired, (*paths)[i]);
-	*n = count;
-	return 0;
+		jsonx_pointer_remove(want, (*paths)[i]);
+	return count;
 }
 
 static void free_paths(char **paths)
@@ -516,31 +518,66 @@ static int add_prune_candidates(struct builder *b, struct kerr *e)
 
 static int classify_desired(struct builder *b, struct sync_entry *en, int hpa_owned, struct kerr *e);
 
-/* Number of LISTs run at once: their pages are all held until the batch
- * ends, so this bounds memory with many resource types and namespaces. */
+/* Number of LISTs run at once. Each holds one page (LIST_PAGE objects) at
+ * a time, so this and the page size bound the memory live state takes. */
 #define LIST_BATCH 4
+#define LIST_PAGE 500
 
-struct list_slot {
-	const struct kube_resource *res;
-	const char *ns;
-};
+/* One page of live objects: each goes to its entry, which is classified at
+ * once; what an unchanged entry listed is dropped with the page, so live
+ * state is never all in memory at once. */
+static int live_page(void *ud, struct kube_op *op, cJSON *items, struct kerr *e)
+{
+	struct builder *b = ud;
+	cJSON *item, *next;
+
+	(void)op;
+	for (item = items->child; item; item = next) {
+		const char *api = jsonx_str(item, "apiVersion"), *kind = jsonx_str(item, "kind");
+		const char *ns = jsonx_str(item, "metadata.namespace");
+		const char *name = jsonx_str(item, "metadata.name");
+		struct sync_entry *en;
+		char gbuf[256], *key;
+		size_t idx;
+		int rc;
+
+		next = item->next;
+		if (!api || !kind || !name)
+			continue;
+		key = make_key(group_of(api, gbuf, sizeof(gbuf)), kind, ns, name);
+		if (!key)
+			return kerr_set(e, KAIRN_ENOMEM, "out of memory");
+		idx = (size_t)strmap_get(b->by_key, key);
+		free(key);
+		if (!idx)
+			continue;
+		en = &b->p->entries[idx - 1];
+		if (en->live || en->classified)
+			continue; /* seen already (a list restarted after 410) */
+		en->live = cJSON_DetachItemViaPointer(items, item);
+		if (en->action == SYNC_PRUNE)
+			continue;
+		if ((rc = classify_desired(b, en, strmap_get(b->hpa, en->key) != NULL, e)))
+			return rc;
+		en->classified = 1;
+		if (en->action == SYNC_UNCHANGED) {
+			cJSON_Delete(en->live);
+			en->live = NULL;
+		}
+	}
+	return 0;
+}
 
 /* One LIST per (resource type, namespace); live objects go to their entries. */
 static int read_live(struct builder *b, struct kerr *e)
 {
 	struct strmap *seen = strmap_new();
-	struct list_slot *slots = NULL;
 	struct kube_op *ops = NULL;
-	size_t nslots = 0;
+	size_t nslots = 0, cap = 0;
 	int rc = 0;
 
 	if (!seen)
 		return kerr_set(e, KAIRN_ENOMEM, "out of memory");
-	slots = calloc(b->p->n + 1, sizeof(*slots));
-	if (!slots) {
-		rc = kerr_set(e, KAIRN_ENOMEM, "out of memory");
-		goto out;
-	}
 	for (size_t i = 0; i < b->p->n; i++) {
 		struct sync_entry *en = &b->p->entries[i];
 		char k[768];
@@ -551,78 +588,41 @@ static int read_live(struct builder *b, struct kerr *e)
 			 en->ns ? en->ns : "");
 		if (strmap_get(seen, k))
 			continue;
+		if (nslots == cap) {
+			/* a kube_op is large (its error buffer): few types, few ops */
+			struct kube_op *g = realloc(ops, (cap = cap ? cap * 2 : 16) * sizeof(*ops));
+
+			if (!g) {
+				rc = kerr_set(e, KAIRN_ENOMEM, "out of memory");
+				goto out;
+			}
+			ops = g;
+		}
 		if (strmap_put(seen, k, en, NULL)) {
 			rc = kerr_set(e, KAIRN_ENOMEM, "out of memory");
 			goto out;
 		}
-		slots[nslots].res = &en->res;
-		slots[nslots].ns = en->ns;
+		memset(&ops[nslots], 0, sizeof(ops[nslots]));
+		ops[nslots].kind = KUBE_OP_LIST;
+		ops[nslots].res = &en->res;
+		ops[nslots].namespace = en->ns;
+		ops[nslots].limit = LIST_PAGE;
+		ops[nslots].on_page = live_page;
+		ops[nslots].on_page_ud = b;
 		nslots++;
-	}
-	ops = calloc(nslots + 1, sizeof(*ops));
-	if (!ops) {
-		rc = kerr_set(e, KAIRN_ENOMEM, "out of memory");
-		goto out;
-	}
-	for (size_t i = 0; i < nslots; i++) {
-		ops[i].kind = KUBE_OP_LIST;
-		ops[i].res = slots[i].res;
-		ops[i].namespace = slots[i].ns;
 	}
 	for (size_t s0 = 0; s0 < nslots; s0 += LIST_BATCH) {
 		size_t m = nslots - s0 < LIST_BATCH ? nslots - s0 : LIST_BATCH;
 
-		if ((rc = kube_run(b->kc, ops + s0, m, e))) {
+		rc = kube_run(b->kc, ops + s0, m, e);
+		kube_ops_clear(ops + s0, m);
+		if (rc) {
 			kerr_prefix(e, "reading live state");
 			goto out;
 		}
-		for (size_t i = s0; i < s0 + m; i++) {
-			cJSON *items = cJSON_GetObjectItemCaseSensitive(ops[i].result, "items");
-			cJSON *item = items ? items->child : NULL, *next;
-
-			for (; item; item = next) {
-				const char *api = jsonx_str(item, "apiVersion"), *kind = jsonx_str(item, "kind");
-				const char *ns = jsonx_str(item, "metadata.namespace");
-				const char *name = jsonx_str(item, "metadata.name");
-				struct sync_entry *en;
-				char gbuf[256], *key;
-				size_t idx;
-
-				next = item->next;
-				if (!api || !kind || !name)
-					continue;
-				key = make_key(group_of(api, gbuf, sizeof(gbuf)), kind, ns, name);
-				if (!key) {
-					rc = kerr_set(e, KAIRN_ENOMEM, "out of memory");
-					goto out;
-				}
-				idx = (size_t)strmap_get(b->by_key, key);
-				free(key);
-				if (!idx || b->p->entries[idx - 1].live)
-					continue;
-				en = &b->p->entries[idx - 1];
-				en->live = cJSON_DetachItemViaPointer(items, item);
-				if (en->action == SYNC_PRUNE)
-					continue;
-				/* Decide now and drop what is no longer needed, so live
-				 * state is never all in memory at once. */
-				if ((rc = classify_desired(b, en, strmap_get(b->hpa, en->key) != NULL, e)))
-					goto out;
-				en->classified = 1;
-				if (en->action == SYNC_UNCHANGED) {
-					cJSON_Delete(en->live);
-					en->live = NULL;
-				}
-			}
-		}
-		kube_ops_clear(ops + s0, m);
 	}
 out:
-	if (ops) {
-		kube_ops_clear(ops, nslots);
-		free(ops);
-	}
-	free(slots);
+	free(ops);
 	strmap_free(seen);
 	return rc;
 }
@@ -635,36 +635,49 @@ static int classify_desired(struct builder *b, struct sync_entry *en, int hpa_ow
 	const cJSON *owner = cJSON_GetObjectItemCaseSensitive(jsonx_get(en->live, "metadata.labels"),
 							       KAIRN_SOURCE_LABEL);
 	struct sync_diff_opts dopts = { .manager = KAIRN_FIELD_MANAGER };
+	cJSON *want = en->desired ? cJSON_Parse(en->desired) : NULL;
 	char **paths = NULL;
-	int npaths = 0, d;
+	int npaths, d = 0, rc = 0;
 
-	if (ignore_paths_for(en, hpa_owned, &paths, &npaths)) {
-		free_paths(paths);
+	if (!want) /* cJSON printed it: only memory can fail */
 		return kerr_set(e, KAIRN_ENOMEM, "out of memory");
+	npaths = ignore_paths_for(want, hpa_owned, &paths);
+	if (npaths < 0)
+		goto oom;
+	if (npaths > 0) {
+		char *text = cJSON_PrintUnformatted(want);
+
+		if (!text)
+			goto oom;
+		free(en->desired);
+		en->desired = text;
 	}
 	if (!en->live) {
 		en->action = SYNC_CREATE;
-		free_paths(paths);
-		return 0;
+		goto out;
 	}
 	if (cJSON_IsString(owner) && strcmp(owner->valuestring, b->o->source) != 0) {
 		add_error(b, "%s: %s %s%s%s belongs to source \"%s\" (label %s); two sources cannot own "
 			     "one object",
 			  en->origin, en->kind, en->ns ? en->ns : "", en->ns ? "/" : "", en->name,
 			  owner->valuestring, KAIRN_SOURCE_LABEL);
-		free_paths(paths);
-		return 0;
+		goto out;
 	}
 	dopts.ignore_paths = (const char *const *)paths;
 	dopts.n_ignore_paths = (size_t)npaths;
-	d = sync_diff(en->desired, en->live, &dopts, &en->diff);
-	free_paths(paths);
+	d = sync_diff(want, en->live, &dopts, &en->diff);
 	if (d < 0)
-		return kerr_set(e, KAIRN_ENOMEM, "out of memory");
+		goto oom;
 	en->action = d ? SYNC_UPDATE : SYNC_UNCHANGED;
 	if (!cJSON_IsString(owner) && d)
 		en->reason = xstrdup(b, "adopting an object kairn did not create");
-	return 0;
+	goto out;
+oom:
+	rc = kerr_set(e, KAIRN_ENOMEM, "out of memory");
+out:
+	free_paths(paths);
+	cJSON_Delete(want);
+	return rc;
 }
 
 static int classify(struct builder *b, struct kerr *e)
@@ -732,33 +745,37 @@ static int entry_cmp(const void *pa, const void *pb)
 	return c ? c : strcmp(a->key, b->key);
 }
 
+/* Sorts into apply order and hashes the desired set (key and object, one
+ * after the other, piece by piece: the set is never printed whole). */
 static void finish(struct builder *b)
 {
 	struct sync_plan *p = b->p;
-	struct kbuf all = { 0 };
+	struct sha256_stream *h = sha256_stream_new();
 
 	for (size_t i = 0; i < p->n; i++) {
 		p->entries[i].order.ns = p->entries[i].ns;
 		p->entries[i].order.name = p->entries[i].name;
 	}
 	qsort(p->entries, p->n, sizeof(p->entries[0]), entry_cmp);
+	if (!h)
+		b->oom = 1;
 	for (size_t i = 0; i < p->n; i++) {
 		struct sync_entry *en = &p->entries[i];
 
 		p->counts[en->action]++;
-		if (en->desired) {
-			char *s = cJSON_PrintUnformatted(en->desired);
-
-			if (!s || kbuf_printf(&all, "%s\n%s\n", en->key, s))
-				b->oom = 1;
-			free(s);
-		}
+		if (en->desired && h &&
+		    (sha256_stream_update(h, en->key, strlen(en->key)) ||
+		     sha256_stream_update(h, "\n", 1) ||
+		     sha256_stream_update(h, en->desired, strlen(en->desired)) ||
+		     sha256_stream_update(h, "\n", 1)))
+			b->oom = 1;
 	}
-	sha256_hex(all.data ? all.data : "", all.len, p->desired_hash);
-	kbuf_free(&all);
+	if (h && sha256_stream_final_hex(h, p->desired_hash))
+		b->oom = 1;
+	sha256_stream_free(h);
 }
 
-int sync_plan_build(struct kube_client *kc, const struct sync_input *in, size_t n,
+int sync_plan_build(struct kube_client *kc, struct sync_input *in, size_t n,
 		    const struct sync_opts *o, struct sync_plan **out, struct kerr *e)
 {
 	struct builder b = { .kc = kc, .o = o };
@@ -803,6 +820,10 @@ int sync_plan_build(struct kube_client *kc, const struct sync_input *in, size_t 
 		goto out;
 	}
 	finish(&b);
+	if (b.oom) {
+		rc = kerr_set(e, KAIRN_ENOMEM, "out of memory");
+		goto out;
+	}
 	*out = b.p;
 	b.p = NULL;
 out:
@@ -834,7 +855,7 @@ void sync_plan_free(struct sync_plan *p)
 		free(en->origin);
 		free(en->reason);
 		free(en->error);
-		cJSON_Delete(en->desired);
+		free(en->desired);
 		cJSON_Delete(en->live);
 		sync_diff_result_free(&en->diff);
 	}

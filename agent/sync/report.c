@@ -247,7 +247,9 @@ int sync_entry_diff_text(const struct sync_entry *en, struct kbuf *out)
 
 	if (en->action != SYNC_CREATE && en->action != SYNC_UPDATE && en->action != SYNC_PRUNE)
 		return 0;
-	want = en->desired ? cJSON_Duplicate(en->desired, 1) : NULL;
+	want = en->desired ? cJSON_Parse(en->desired) : NULL;
+	if (en->desired && !want)
+		return KAIRN_ENOMEM; /* printed by cJSON: only memory can fail */
 	live = en->live ? (want ? sync_project_live(want, en->live) : cJSON_Duplicate(en->live, 1)) : NULL;
 	if (live && !want) {
 		/* prune: show what goes, without the server's bookkeeping */

@@ -35,9 +35,12 @@
 
 #define KAIRN_FIELD_MANAGER "kairn"
 
-/* One desired object as the manifest loader produced it. */
+/* One desired object as the manifest loader produced it. sync_plan_build
+ * takes the object's content: what it keeps moves into the plan (as text),
+ * the rest is freed, and obj is left an empty object that its owner still
+ * frees. So the desired set is held once, compactly, not parsed twice. */
 struct sync_input {
-	const cJSON *obj;   /* borrowed; must outlive the plan (desired shares it) */
+	cJSON *obj;
 	const char *file;   /* for messages */
 	int line;
 };
@@ -84,8 +87,10 @@ struct sync_entry {
 	int res_pending;   /* kind defined by a CRD this sync creates */
 	enum sync_action action;
 	char *reason;      /* skip/prune reason or a note; may be NULL */
-	cJSON *desired;    /* what is applied (label added, ignored paths removed);
-			    * may reference the input's fields: never modify in place */
+	char *desired;     /* what is applied (label added, ignored paths removed),
+			    * as compact JSON text; NULL for prune candidates. Text,
+			    * not a cJSON tree: a tree is 4-5 times larger, and a
+			    * sync holds every desired object at once */
 	cJSON *live;       /* as listed; NULL when absent */
 	struct sync_diff_result diff;
 	struct sync_order_key order;
@@ -115,7 +120,7 @@ struct sync_plan {
 /* Builds the plan. Errors (invalid or duplicate objects, unknown kinds, an
  * unreadable inventory, API failures) abort with every problem found listed
  * in e, one per line, each naming file:line. */
-int sync_plan_build(struct kube_client *kc, const struct sync_input *in, size_t n,
+int sync_plan_build(struct kube_client *kc, struct sync_input *in, size_t n,
 		    const struct sync_opts *o, struct sync_plan **out, struct kerr *e);
 
 /* 1 if executing the plan would write anything. */

@@ -88,3 +88,51 @@ void sha256_hex(const void *data, size_t len, char out[65])
 	sha256(data, len, d);
 	hex_encode(d, 32, out);
 }
+
+struct sha256_stream {
+	EVP_MD_CTX *ctx;
+	int failed;
+};
+
+struct sha256_stream *sha256_stream_new(void)
+{
+	struct sha256_stream *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	s->ctx = EVP_MD_CTX_new();
+	if (!s->ctx || EVP_DigestInit_ex(s->ctx, EVP_sha256(), NULL) != 1) {
+		sha256_stream_free(s);
+		return NULL;
+	}
+	return s;
+}
+
+int sha256_stream_update(struct sha256_stream *s, const void *data, size_t len)
+{
+	if (!s->failed && len && EVP_DigestUpdate(s->ctx, data, len) != 1)
+		s->failed = 1;
+	return s->failed ? -1 : 0;
+}
+
+int sha256_stream_final_hex(struct sha256_stream *s, char out[65])
+{
+	uint8_t d[EVP_MAX_MD_SIZE];
+	unsigned int n = 0;
+
+	if (s->failed || EVP_DigestFinal_ex(s->ctx, d, &n) != 1 || n != 32) {
+		s->failed = 1;
+		out[0] = '\0';
+		return -1;
+	}
+	hex_encode(d, 32, out);
+	return 0;
+}
+
+void sha256_stream_free(struct sha256_stream *s)
+{
+	if (!s)
+		return;
+	EVP_MD_CTX_free(s->ctx);
+	free(s);
+}

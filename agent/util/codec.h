@@ -22,4 +22,13 @@ void hex_encode(const uint8_t *data, size_t len, char *out);
 /* sha256 as 64 hex digits plus NUL. */
 void sha256_hex(const void *data, size_t len, char out[65]);
 
+/* SHA-256 of data fed piece by piece (large inputs never held at once). */
+struct sha256_stream;
+struct sha256_stream *sha256_stream_new(void); /* NULL on ENOMEM */
+/* Returns 0, or -1 when the digest failed (then the result is unusable). */
+int sha256_stream_update(struct sha256_stream *s, const void *data, size_t len);
+/* Writes the digest as 64 hex digits plus NUL; -1 on failure. Once only. */
+int sha256_stream_final_hex(struct sha256_stream *s, char out[65]);
+void sha256_stream_free(struct sha256_stream *s);
+
 #endif

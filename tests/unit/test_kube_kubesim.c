@@ -1,8 +1,10 @@
 /*
  * test_kube_kubesim.c — agent/kube against kubesim over HTTPS with a token
  * (KUBESIM_BIN from ctest's environment; skipped without it): CRUD through
- * discovery, retries of injected 429 (Retry-After) and 500 faults, and a
- * watch that survives a dropped connection and a 410 Gone.
+ * discovery, retries of injected 429 (Retry-After) and 500 faults, a watch
+ * that survives a dropped connection and a 410 Gone, LIST pages handed to a
+ * callback one by one, and an apply sent as JSON text whose answer is not
+ * kept.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -229,12 +231,116 @@ static void test_kubesim_watch_survives_drop_and_410(void **state)
 	sim_call(s, "DELETE", "/kubesim/faults", NULL);
 }
 
+struct pages {
+	int pages, items, biggest;
+	cJSON *kept;
+};
+
+static int on_page(void *ud, struct kube_op *op, cJSON *items, struct kerr *e)
+{
+	struct pages *p = ud;
+	int n = cJSON_GetArraySize(items);
+
+	(void)op;
+	(void)e;
+	p->pages++;
+	p->items += n;
+	if (n > p->biggest)
+		p->biggest = n;
+	if (!p->kept && items->child) /* the callback may keep an item */
+		p->kept = cJSON_DetachItemViaPointer(items, items->child);
+	return 0;
+}
+
+static void test_kubesim_list_pages_go_to_the_callback_one_by_one(void **state)
+{
+	struct sim *s = sim_or_skip(state);
+	struct kube_resource cm;
+	struct pages p = { 0 };
+	struct kube_op op = { .kind = KUBE_OP_LIST, .res = &cm, .namespace = "default", .limit = 2,
+			      .on_page = on_page, .on_page_ud = &p };
+	cJSON *all = NULL;
+	int total;
+	struct kerr e;
+
+	assert_int_equal(kube_resolve(s->c, "v1", "ConfigMap", &cm, &e), 0);
+	for (int i = 0; i < 5; i++) {
+		char name[32];
+
+		snprintf(name, sizeof(name), "paged-%d", i);
+		create_cm(s, &cm, name);
+	}
+	assert_int_equal(kube_list(s->c, &cm, "default", NULL, &all, NULL, &e), 0);
+	total = cJSON_GetArraySize(all);
+	cJSON_Delete(all);
+	assert_true(total >= 5);
+	assert_int_equal(kube_run(s->c, &op, 1, &e), 0);
+	assert_int_equal(p.items, total);
+	assert_int_equal(p.pages, (total + 1) / 2);
+	assert_int_equal(p.biggest, 2);
+	/* nothing piled up in the result; the kept item has its kind filled in */
+	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(op.result, "items")), 0);
+	assert_string_equal(jsonx_str(p.kept, "kind"), "ConfigMap");
+	assert_string_equal(jsonx_str(p.kept, "apiVersion"), "v1");
+	cJSON_Delete(p.kept);
+	kube_ops_clear(&op, 1);
+}
+
+static int refuse_page(void *ud, struct kube_op *op, cJSON *items, struct kerr *e)
+{
+	(void)ud;
+	(void)op;
+	(void)items;
+	return kerr_set(e, KAIRN_EINVAL, "page refused");
+}
+
+static void test_kubesim_list_callback_error_fails_the_op(void **state)
+{
+	struct sim *s = sim_or_skip(state);
+	struct kube_resource cm;
+	struct kube_op op = { .kind = KUBE_OP_LIST, .res = &cm, .namespace = "default",
+			      .on_page = refuse_page };
+	struct kerr e;
+
+	assert_int_equal(kube_resolve(s->c, "v1", "ConfigMap", &cm, &e), 0);
+	create_cm(s, &cm, "refused");
+	assert_int_equal(kube_run(s->c, &op, 1, &e), KAIRN_EINVAL);
+	assert_int_equal(op.rc, KAIRN_EINVAL);
+	assert_non_null(strstr(op.err.msg, "page refused"));
+	assert_int_equal(op.attempts, 1); /* not retried */
+	kube_ops_clear(&op, 1);
+}
+
+static void test_kubesim_apply_of_json_text_leaves_no_result(void **state)
+{
+	struct sim *s = sim_or_skip(state);
+	struct kube_resource cm;
+	struct kube_op op = { .kind = KUBE_OP_APPLY, .res = &cm, .namespace = "default",
+			      .name = "as-text", .field_manager = "kairn", .force = 1, .no_result = 1,
+			      .body_json = "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":"
+					   "{\"name\":\"as-text\",\"namespace\":\"default\"},"
+					   "\"data\":{\"k\":\"from-text\"}}" };
+	cJSON *got = NULL;
+	struct kerr e;
+
+	assert_int_equal(kube_resolve(s->c, "v1", "ConfigMap", &cm, &e), 0);
+	assert_int_equal(kube_run(s->c, &op, 1, &e), 0);
+	assert_int_equal(op.http_status / 100, 2);
+	assert_null(op.result);
+	assert_int_equal(kube_get(s->c, &cm, "default", "as-text", &got, &e), 0);
+	assert_string_equal(jsonx_str(got, "data.k"), "from-text");
+	cJSON_Delete(got);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_kubesim_apply_get_list_delete_round_trip),
 		cmocka_unit_test(test_kubesim_injected_429_and_500_are_retried),
 		cmocka_unit_test(test_kubesim_watch_survives_drop_and_410),
+		cmocka_unit_test(test_kubesim_list_pages_go_to_the_callback_one_by_one),
+		cmocka_unit_test(test_kubesim_list_callback_error_fails_the_op),
+		cmocka_unit_test(test_kubesim_apply_of_json_text_leaves_no_result),
 	};
 	int rc;
 

@@ -83,6 +83,27 @@ static void test_sha256_and_hmac_known_vectors(void **state)
 	assert_string_equal(hex, "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
 }
 
+static void test_sha256_stream_equals_one_shot_digest(void **state)
+{
+	struct sha256_stream *h = sha256_stream_new();
+	char whole[65], pieces[65];
+
+	(void)state;
+	assert_non_null(h);
+	assert_int_equal(sha256_stream_update(h, "a", 1), 0);
+	assert_int_equal(sha256_stream_update(h, "", 0), 0);
+	assert_int_equal(sha256_stream_update(h, "bc", 2), 0);
+	assert_int_equal(sha256_stream_final_hex(h, pieces), 0);
+	sha256_stream_free(h);
+	sha256_hex("abc", 3, whole);
+	assert_string_equal(pieces, whole);
+	h = sha256_stream_new();
+	assert_int_equal(sha256_stream_final_hex(h, pieces), 0);
+	sha256_stream_free(h);
+	sha256_hex("", 0, whole);
+	assert_string_equal(pieces, whole);
+}
+
 static void test_jsonx_paths(void **state)
 {
 	cJSON *o = cJSON_Parse("{\"metadata\":{\"name\":\"web\",\"generation\":3},\"spec\":1}");
@@ -289,6 +310,7 @@ int main(void)
 		cmocka_unit_test(test_kbuf_grows_and_stays_terminated),
 		cmocka_unit_test(test_base64_round_trip_and_rejects_garbage),
 		cmocka_unit_test(test_sha256_and_hmac_known_vectors),
+		cmocka_unit_test(test_sha256_stream_equals_one_shot_digest),
 		cmocka_unit_test(test_jsonx_paths),
 		cmocka_unit_test(test_json_pointer_get_and_remove),
 		cmocka_unit_test(test_rfc3339_parse_and_format),
