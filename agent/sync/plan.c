@@ -129,10 +129,13 @@ static char *make_key(const char *group, const char *kind, const char *ns, const
 	return kbuf_steal(&k);
 }
 
-/* CRDs in the desired set: their kinds may be used before they exist. */
+/* CRDs in the desired set: their kinds may be used before they exist.
+ * (Inputs given as text are never CRDs: the loader keeps those as trees.) */
 static void collect_crds(struct builder *b, const struct sync_input *in, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
+		if (!in[i].obj)
+			continue;
 		const char *kind = jsonx_str(in[i].obj, "kind"), *api = jsonx_str(in[i].obj, "apiVersion");
 		const char *g = jsonx_str(in[i].obj, "spec.group");
 		const char *k = jsonx_str(in[i].obj, "spec.names.kind");
@@ -794,8 +797,25 @@ int sync_plan_build(struct kube_client *kc, struct sync_input *in, size_t n,
 		goto out;
 	}
 	collect_crds(&b, in, n);
-	for (size_t i = 0; i < n && !b.oom && !b.api_failed; i++)
+	for (size_t i = 0; i < n && !b.oom && !b.api_failed; i++) {
+		cJSON *parsed = NULL;
+
+		if (!in[i].obj && in[i].json) {
+			parsed = cJSON_Parse(in[i].json); /* kobj_compact's output */
+			free(in[i].json);
+			in[i].json = NULL;
+			if (!parsed) {
+				b.oom = 1;
+				break;
+			}
+			in[i].obj = parsed;
+		}
 		add_desired(&b, &in[i]);
+		if (parsed) {
+			cJSON_Delete(parsed);
+			in[i].obj = NULL;
+		}
+	}
 	if (!b.nerr && !b.oom && (rc = read_inventory(&b, e)))
 		goto out;
 	if (!b.nerr && !b.oom && (rc = add_prune_candidates(&b, e)))

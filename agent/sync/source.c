@@ -85,7 +85,9 @@ static void rewrite_paths(struct kerr *e, const char *root, const char *prefix)
 int sync_source_load(struct sync_source *s, struct sync_desired **out, struct kerr *e)
 {
 	struct manifest_diag diag = { 0 };
-	struct manifest_opts mo = { .recursive = s->o.recurse, .diag = &diag };
+	/* compact: objects are kept as text as they load, and handed to the
+	 * plan as text (struct sync_input), so a large set is never all trees */
+	struct manifest_opts mo = { .recursive = s->o.recurse, .diag = &diag, .compact = 1 };
 	struct git_revision rev;
 	struct sync_desired *d = NULL;
 	struct loaded *l = NULL;
@@ -140,10 +142,17 @@ int sync_source_load(struct sync_source *s, struct sync_desired **out, struct ke
 			rc = kerr_set(e, KAIRN_ENOMEM, "out of memory");
 			goto fail;
 		}
+		/* The items own the object from here (the plan empties it; the
+		 * rest is freed with the items), so the set can go at once. */
 		d->items[i].obj = k->obj;
+		d->items[i].json = k->json;
+		kobj_set_at(l->set, i)->obj = NULL;
+		kobj_set_at(l->set, i)->json = NULL;
 		d->items[i].file = l->files[i];
 		d->items[i].line = k->line;
 	}
+	kobj_set_free(l->set); /* ~400 bytes of metadata per object nobody reads now */
+	l->set = NULL;
 	d->warnings = diag.warnings;
 	d->n_warnings = diag.nwarnings;
 	diag.warnings = NULL;
@@ -177,6 +186,10 @@ void sync_desired_free(struct sync_desired *d)
 	for (size_t i = 0; i < d->n_warnings; i++)
 		free(d->warnings[i]);
 	free(d->warnings);
+	for (size_t i = 0; d->items && i < d->n; i++) {
+		cJSON_Delete(d->items[i].obj); /* what a plan left of it, or all of it */
+		free(d->items[i].json);        /* not taken by a plan */
+	}
 	free(d->items);
 	free(d->summary);
 	free(d->root);

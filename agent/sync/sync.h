@@ -41,6 +41,10 @@
  * frees. So the desired set is held once, compactly, not parsed twice. */
 struct sync_input {
 	cJSON *obj;
+	/* or, with obj NULL: the object as compact JSON (kobj_compact), which
+	 * the plan parses and frees (then sets NULL), one object at a time, so
+	 * that a large desired set is never held as trees */
+	char *json;
 	const char *file;   /* for messages */
 	int line;
 };
