@@ -59,8 +59,9 @@ static int exit_code_for(int rc)
 static void print_header(const char *cmd, const struct source_flags *f, const struct sync_desired *d)
 {
 	if (d->commit[0])
-		fprintf(stderr, "kairn %s: source %s at %.12s \"%s\" (%zu objects)\n", cmd, f->src.name,
-			d->commit, d->summary ? d->summary : "", d->n);
+		fprintf(stderr, "kairn %s: source %s at %.12s \"%s\"%s%s (%zu objects)\n", cmd, f->src.name,
+			d->commit, d->summary ? d->summary : "", d->author ? " by " : "",
+			d->author ? d->author : "", d->n);
 	else
 		fprintf(stderr, "kairn %s: source %s from %s (%zu objects)\n", cmd, f->src.name, d->root, d->n);
 	for (size_t i = 0; i < d->n_warnings; i++)
@@ -206,6 +207,10 @@ static int run(int argc, char **argv, const struct kairn_globals *g, int diff_mo
 		cJSON_AddNumberToObject(api, "retries", (double)st.retries);
 		cJSON_AddStringToObject(r, "source", f.src.name);
 		cJSON_AddStringToObject(r, "commit", d->commit);
+		if (d->summary)
+			cJSON_AddStringToObject(r, "message", d->summary);
+		if (d->author)
+			cJSON_AddStringToObject(r, "author", d->author);
 		if (xrc)
 			cJSON_AddStringToObject(r, "error", e.msg);
 		cli_print_json(r);

@@ -398,8 +398,10 @@ static int sync_one(struct daemon *d, struct source_state *s, struct kerr *e)
 	rc = sync_execute(kc, plan, &so, &out, e);
 	executed = 1;
 	record_plan(d, c->src.name, plan, &out);
-	log_info("sync %s%s%.12s: %zu created, %zu updated, %zu unchanged, %zu pruned in %lld ms%s%s",
-		 c->src.name, des->commit[0] ? " at " : "", des->commit, plan->counts[SYNC_CREATE],
+	log_info("sync %s%s%.12s%s%.80s%s%s%s: %zu created, %zu updated, %zu unchanged, %zu pruned in %lld ms%s%s",
+		 c->src.name, des->commit[0] ? " at " : "", des->commit, des->summary ? " \"" : "",
+		 des->summary ? des->summary : "", des->summary ? "\"" : "", des->author ? " by " : "",
+		 des->author ? des->author : "", plan->counts[SYNC_CREATE],
 		 plan->counts[SYNC_UPDATE], plan->counts[SYNC_UNCHANGED], plan->counts[SYNC_PRUNE],
 		 (long long)out.duration_ms, rc ? ": " : "", rc ? e->msg : "");
 	if (rc == 0 || rc == KAIRN_EGUARD) {

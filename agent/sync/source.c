@@ -110,6 +110,7 @@ int sync_source_load(struct sync_source *s, struct sync_desired **out, struct ke
 		prefix = s->o.git.path;
 		memcpy(d->commit, rev.sha, sizeof(d->commit));
 		d->summary = rev.summary ? strdup(rev.summary) : NULL;
+		d->author = rev.author ? strdup(rev.author) : NULL;
 	} else {
 		root = s->o.dir;
 	}
@@ -192,6 +193,7 @@ void sync_desired_free(struct sync_desired *d)
 	}
 	free(d->items);
 	free(d->summary);
+	free(d->author);
 	free(d->root);
 	free(d);
 }

@@ -31,6 +31,7 @@ struct sync_desired {
 	size_t n;
 	char commit[41];      /* "" for a local directory */
 	char *summary;        /* commit summary or NULL */
+	char *author;         /* commit author "Name <email>" or NULL */
 	char *root;           /* the directory loaded */
 	char **warnings;      /* loader warnings (duplicate keys, ...) */
 	size_t n_warnings;

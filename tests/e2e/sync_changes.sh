@@ -41,6 +41,10 @@ EOF
 kairn_sync
 expect_rc 0 "sync of the image change"
 grep -q "1 to update" "$T/out" || fail "sync did not plan exactly one update: $(tail -n 3 "$T/out")"
+# Every sync names the commit: SHA, message and author.
+sha=$(git -C "$REPO" rev-parse HEAD)
+grep -q "at ${sha:0:12} \"triage-warden: new image\" by kairn e2e <e2e@kairn.test>" "$T/err" ||
+	fail "the sync does not name commit, message and author: $(head -n 2 "$T/err")"
 [ "$(counter patch deployments)" = 1 ] || { writes_by_resource >&2; fail "want exactly 1 Deployment patch"; }
 # Besides the Deployment: the inventory ConfigMap (new commit) and the
 # omnitron migration Job, a pre-sync hook of this source, which runs (delete
