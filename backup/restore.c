@@ -120,32 +120,6 @@ static int load_chunk(struct restore_run *r, size_t from, size_t to, const struc
 	return 0;
 }
 
-static int crd_established(struct kube_client *kc, const struct kube_resource *res, const char *name,
-			   int64_t wait_ms, struct kerr *e)
-{
-	int64_t deadline = time_mono_ms() + (wait_ms > 0 ? wait_ms : 60000);
-
-	for (;;) {
-		cJSON *live = NULL, *c;
-		int rc = kube_get(kc, res, NULL, name, &live, e), ok = 0;
-
-		cJSON_ArrayForEach(c, jsonx_get(live, "status.conditions")) {
-			const char *t = jsonx_str(c, "type"), *s = jsonx_str(c, "status");
-
-			if (t && s && strcmp(t, "Established") == 0 && strcmp(s, "True") == 0)
-				ok = 1;
-		}
-		cJSON_Delete(live);
-		if (ok)
-			return 0;
-		if (rc && rc != KAIRN_ENOTFOUND)
-			return rc;
-		if (time_mono_ms() > deadline)
-			return kerr_set(e, KAIRN_ETIMEOUT, "CRD %s is not Established", name);
-		time_sleep_ms(100);
-	}
-}
-
 /* An existing object: compare with the backup, or update it. */
 static void handle_existing(struct kube_client *kc, const struct kube_resource *res,
 			    struct restore_entry *en, const struct restore_exec_opts *o)
@@ -235,7 +209,7 @@ static int restore_group(struct kube_client *kc, struct restore_run *r, size_t f
 		}
 		if (en->result == RESTORE_RES_CREATED && !o->dry_run &&
 		    strcmp(en->group_resource, "customresourcedefinitions.apiextensions.k8s.io") == 0 &&
-		    (rc = crd_established(kc, &res, en->name, o->crd_wait_ms, e)))
+		    (rc = kube_wait_crd_established(kc, &res, en->name, o->crd_wait_ms, e)))
 			break;
 	}
 	kube_ops_clear(ops, nops);

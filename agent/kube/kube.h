@@ -192,6 +192,12 @@ void kube_ops_clear(struct kube_op *ops, size_t n);
 int kube_get(struct kube_client *c, const struct kube_resource *res, const char *ns,
 	     const char *name, cJSON **out, struct kerr *e);
 
+/* Polls the CustomResourceDefinition name (res: its kube_resource) every
+ * 100 ms until its Established condition is True; KAIRN_ETIMEOUT after
+ * wait_ms (<= 0: 60 s). Not finding it yet is not an error until then. */
+int kube_wait_crd_established(struct kube_client *c, const struct kube_resource *res,
+			      const char *name, int64_t wait_ms, struct kerr *e);
+
 struct kube_list_opts {
 	const char *label_selector;
 	const char *field_selector;

@@ -4,6 +4,8 @@
  * struct kube_op and hands it to kube_run. No transport logic lives here.
  */
 #include "kube/internal.h"
+#include "util/jsonx.h"
+#include "util/timeutil.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -122,4 +124,32 @@ int kube_server_version(struct kube_client *c, cJSON **out, struct kerr *e)
 			      .raw_idempotent = 1 };
 
 	return run_one(c, &op, out, e);
+}
+
+int kube_wait_crd_established(struct kube_client *c, const struct kube_resource *res,
+			      const char *name, int64_t wait_ms, struct kerr *e)
+{
+	int64_t limit = wait_ms > 0 ? wait_ms : 60000, deadline = time_mono_ms() + limit;
+
+	for (;;) {
+		cJSON *live = NULL;
+		const cJSON *cond;
+		int rc = kube_get(c, res, NULL, name, &live, e), ok = 0;
+
+		cJSON_ArrayForEach(cond, jsonx_get(live, "status.conditions")) {
+			const char *t = jsonx_str(cond, "type"), *s = jsonx_str(cond, "status");
+
+			if (t && s && strcmp(t, "Established") == 0 && strcmp(s, "True") == 0)
+				ok = 1;
+		}
+		cJSON_Delete(live);
+		if (ok)
+			return 0;
+		if (rc && rc != KAIRN_ENOTFOUND)
+			return rc;
+		if (time_mono_ms() > deadline)
+			return kerr_set(e, KAIRN_ETIMEOUT, "CRD %s is not Established after %llds", name,
+					(long long)(limit / 1000));
+		time_sleep_ms(100);
+	}
 }

@@ -43,43 +43,17 @@ static void set_error(struct sync_entry *en, const struct kerr *e)
 	en->error = strdup(e->msg);
 }
 
-static int crd_established(const cJSON *crd)
-{
-	const cJSON *c;
-
-	cJSON_ArrayForEach(c, jsonx_get(crd, "status.conditions")) {
-		const char *t = jsonx_str(c, "type"), *s = jsonx_str(c, "status");
-
-		if (t && s && strcmp(t, "Established") == 0 && strcmp(s, "True") == 0)
-			return 1;
-	}
-	return 0;
-}
-
 static int wait_crds(struct kube_client *kc, struct sync_entry *en, size_t n, int64_t wait_ms,
 		     struct kerr *e)
 {
-	int64_t deadline = time_mono_ms() + (wait_ms > 0 ? wait_ms : 60000);
+	int rc;
 
 	for (size_t i = 0; i < n; i++) {
 		if (strcmp(en[i].kind, "CustomResourceDefinition") != 0 || !en[i].done ||
 		    en[i].action == SYNC_UNCHANGED)
 			continue;
-		for (;;) {
-			cJSON *live = NULL;
-			int rc = kube_get(kc, &en[i].res, NULL, en[i].name, &live, e), ok;
-
-			ok = rc == 0 && crd_established(live);
-			cJSON_Delete(live);
-			if (ok)
-				break;
-			if (rc && rc != KAIRN_ENOTFOUND)
-				return rc;
-			if (time_mono_ms() > deadline)
-				return kerr_set(e, KAIRN_ETIMEOUT, "CRD %s is not Established after %llds",
-						en[i].name, (long long)(wait_ms / 1000));
-			time_sleep_ms(100);
-		}
+		if ((rc = kube_wait_crd_established(kc, &en[i].res, en[i].name, wait_ms, e)))
+			return rc;
 	}
 	return 0;
 }
