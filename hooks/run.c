@@ -5,6 +5,7 @@
 #include "util/jsonx.h"
 #include "util/log.h"
 #include "util/timeutil.h"
+#include "util/vec.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,15 +54,8 @@ int hooks_have_phase(const struct hook_item *hooks, size_t n, enum hook_phase ph
 
 static struct hook_outcome *report_add(struct hook_report *rep)
 {
-	if (rep->n == rep->cap) {
-		size_t cap = rep->cap ? rep->cap * 2 : 4;
-		struct hook_outcome *g = realloc(rep->runs, cap * sizeof(*g));
-
-		if (!g)
-			return NULL;
-		rep->runs = g;
-		rep->cap = cap;
-	}
+	if (vec_reserve(rep->runs, rep->n, rep->cap, 4))
+		return NULL;
 	memset(&rep->runs[rep->n], 0, sizeof(rep->runs[0]));
 	return &rep->runs[rep->n++];
 }

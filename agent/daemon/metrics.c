@@ -4,6 +4,7 @@
  */
 #include "metrics.h"
 #include "util/err.h"
+#include "util/vec.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -146,15 +147,8 @@ static struct series *series_get(struct metric_family *f, const char *const *val
 	}
 	if (!create)
 		return NULL;
-	if (f->n_series == f->cap_series) {
-		size_t cap = f->cap_series ? f->cap_series * 2 : 4;
-		struct series *grown = realloc(f->series, cap * sizeof(*grown));
-
-		if (!grown)
-			return NULL;
-		f->series = grown;
-		f->cap_series = cap;
-	}
+	if (vec_reserve(f->series, f->n_series, f->cap_series, 4))
+		return NULL;
 	s = &f->series[f->n_series];
 	memset(s, 0, sizeof(*s));
 	s->values = calloc(f->n_labels ? f->n_labels : 1, sizeof(char *));

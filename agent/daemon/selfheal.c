@@ -16,6 +16,7 @@
 #include "util/log.h"
 #include "util/strmap.h"
 #include "util/timeutil.h"
+#include "util/vec.h"
 
 #include <errno.h>
 #include <malloc.h>
@@ -154,16 +155,9 @@ static void mark_drift(struct selfheal *h, struct heal_obj *o, const char *why)
 	} else {
 		log_info("self-heal: %s drifted (%s)", o->key, why);
 	}
-	if (h->nq == h->capq) {
-		size_t cap = h->capq ? h->capq * 2 : 16;
-		struct heal_obj **q = realloc(h->queue, cap * sizeof(*q));
-
-		if (!q) {
-			log_error("self-heal: out of memory queueing %s", o->key);
-			return;
-		}
-		h->queue = q;
-		h->capq = cap;
+	if (vec_reserve(h->queue, h->nq, h->capq, 16)) {
+		log_error("self-heal: out of memory queueing %s", o->key);
+		return;
 	}
 	o->due_ms = now + delay;
 	o->queued = 1;

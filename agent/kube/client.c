@@ -8,6 +8,7 @@
 #include "kube/internal.h"
 #include "util/log.h"
 #include "util/timeutil.h"
+#include "util/vec.h"
 #include "version.h"
 
 #include <stdlib.h>
@@ -278,22 +279,13 @@ CURLM *kube_multi_get(struct kube_client *c)
 
 void kube_multi_put(struct kube_client *c, CURLM *m)
 {
-	CURLM **np;
-
 	if (!m)
 		return;
 	pthread_mutex_lock(&c->mu);
-	if (c->npool == c->pool_cap) {
-		size_t cap = c->pool_cap ? c->pool_cap * 2 : 4;
-
-		np = realloc(c->pool, cap * sizeof(*np));
-		if (!np) {
-			pthread_mutex_unlock(&c->mu);
-			curl_multi_cleanup(m);
-			return;
-		}
-		c->pool = np;
-		c->pool_cap = cap;
+	if (vec_reserve(c->pool, c->npool, c->pool_cap, 4)) {
+		pthread_mutex_unlock(&c->mu);
+		curl_multi_cleanup(m);
+		return;
 	}
 	c->pool[c->npool++] = m;
 	pthread_mutex_unlock(&c->mu);

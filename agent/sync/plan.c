@@ -14,6 +14,7 @@
 #include "util/jsonx.h"
 #include "util/log.h"
 #include "util/strmap.h"
+#include "util/vec.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -92,19 +93,12 @@ static struct sync_entry *new_entry(struct builder *b)
 {
 	struct sync_plan *p = b->p;
 
-	if (p->n == b->cap) {
-		/* Doubling, not sized to the inputs up front: the largest
-		 * array comes late, when most inputs have been consumed and
-		 * freed, so it does not add to the peak at the start. */
-		size_t cap = b->cap ? b->cap * 2 : 64;
-		struct sync_entry *g = realloc(p->entries, cap * sizeof(*g));
-
-		if (!g) {
-			b->oom = 1;
-			return NULL;
-		}
-		p->entries = g;
-		b->cap = cap;
+	/* Doubling, not sized to the inputs up front: the largest array comes
+	 * late, when most inputs have been consumed and freed, so it does not
+	 * add to the peak at the start. */
+	if (vec_reserve(p->entries, p->n, b->cap, 64)) {
+		b->oom = 1;
+		return NULL;
 	}
 	memset(&p->entries[p->n], 0, sizeof(p->entries[0]));
 	return &p->entries[p->n++];
@@ -591,15 +585,10 @@ static int read_live(struct builder *b, struct kerr *e)
 			 en->ns ? en->ns : "");
 		if (strmap_get(seen, k))
 			continue;
-		if (nslots == cap) {
-			/* a kube_op is large (its error buffer): few types, few ops */
-			struct kube_op *g = realloc(ops, (cap = cap ? cap * 2 : 16) * sizeof(*ops));
-
-			if (!g) {
-				rc = kerr_set(e, KAIRN_ENOMEM, "out of memory");
-				goto out;
-			}
-			ops = g;
+		/* a kube_op is large (its error buffer): few types, few ops */
+		if (vec_reserve(ops, nslots, cap, 16)) {
+			rc = kerr_set(e, KAIRN_ENOMEM, "out of memory");
+			goto out;
 		}
 		if (strmap_put(seen, k, en, NULL)) {
 			rc = kerr_set(e, KAIRN_ENOMEM, "out of memory");

@@ -17,6 +17,8 @@
 #include "buf.h"
 #include "codec.h"
 #include "strmap.h"
+#include "vec.h"
+#include "vec.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -990,15 +992,8 @@ static int on_collection_start(struct builder *b, const yaml_event_t *ev, int is
 			     is_map ? "mapping" : "sequence");
 	if (b->depth >= YAML_MAX_DEPTH)
 		return b_err(b, line, col, "nesting deeper than %d levels", YAML_MAX_DEPTH);
-	if (b->depth == b->cap) {
-		size_t ncap = b->cap ? b->cap * 2 : 16;
-		struct frame *ns = realloc(b->st, ncap * sizeof(*ns));
-
-		if (!ns)
-			return b_nomem(b);
-		b->st = ns;
-		b->cap = ncap;
-	}
+	if (vec_reserve(b->st, b->depth, b->cap, 16))
+		return b_nomem(b);
 	f = &b->st[b->depth];
 	memset(f, 0, sizeof(*f));
 	f->node = is_map ? cJSON_CreateObject() : cJSON_CreateArray();
@@ -1325,15 +1320,8 @@ struct chunk_list {
 
 static int chunks_add(struct chunk_list *l, const char *p, size_t len, int line)
 {
-	if (l->n == l->cap) {
-		size_t ncap = l->cap ? l->cap * 2 : 8;
-		struct chunk *nc = realloc(l->c, ncap * sizeof(*nc));
-
-		if (!nc)
-			return KAIRN_ENOMEM;
-		l->c = nc;
-		l->cap = ncap;
-	}
+	if (vec_reserve(l->c, l->n, l->cap, 8))
+		return KAIRN_ENOMEM;
 	l->c[l->n++] = (struct chunk){ p, len, line };
 	return 0;
 }
