@@ -28,7 +28,7 @@ struct kairn_globals {
 	const char *namespace;  /* -n/--namespace, NULL = from context */
 	enum kairn_output output;
 	double kube_qps;      /* --kube-qps (default 1000) */
-	int kube_burst;       /* --kube-burst (default 2000) */
+	int kube_burst;       /* --kube-burst (default 20000) */
 	int kube_concurrency; /* --kube-concurrency (default 32) */
 	const char *kube_request_timeout; /* --request-timeout (e.g. "30s") */
 };

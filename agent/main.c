@@ -39,7 +39,7 @@ static const char global_help[] =
 	"      --log-level LEVEL      debug, info, warn, error (default info)\n"
 	"      --log-format FORMAT    text or json (default text)\n"
 	"      --kube-qps N           API requests per second (default 1000)\n"
-	"      --kube-burst N         API request burst (default 2000)\n"
+	"      --kube-burst N         API request burst (default 20000)\n"
 	"      --kube-concurrency N   parallel API requests (default 32)\n"
 	"      --request-timeout DUR  per-request timeout, e.g. 30s (default 60s)\n";
 
@@ -210,7 +210,7 @@ static const struct global_flag *match_global(int argc, char **argv, int i, cons
 
 int main(int argc, char **argv)
 {
-	struct kairn_globals g = { .kube_qps = 1000, .kube_burst = 2000, .kube_concurrency = 32 };
+	struct kairn_globals g = { .kube_qps = 1000, .kube_burst = 20000, .kube_concurrency = 32 };
 	char **rest = calloc((size_t)argc + 1, sizeof(char *));
 	const struct kairn_command *cmd;
 	int nrest = 0, rc;

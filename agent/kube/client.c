@@ -40,13 +40,14 @@ static void share_unlock(CURL *h, curl_lock_data data, void *ud)
  * client-go's 5/s or Flux's and Argo CD's 50/s it would make a 10,000-object
  * sync take minutes against a server that answers in milliseconds. So the
  * limiter is a guard against a runaway loop, set where normal syncs never
- * meet it: a burst that covers a 2,000-request sync, then 1,000/s. */
+ * meet it: a burst that covers a 20,000-request sync (a first sync of
+ * 10,000 objects is bound only by the concurrency), then 1,000/s. */
 static void opts_defaults(struct kube_client_opts *o)
 {
 	if (o->qps == 0)
 		o->qps = 1000;
 	if (o->burst <= 0)
-		o->burst = 2000;
+		o->burst = 20000;
 	if (o->concurrency <= 0)
 		o->concurrency = 32;
 	if (o->timeout_ms <= 0)

@@ -45,7 +45,7 @@ struct kube_client; /* opaque, thread-safe */
 /* Tuning. Zeroed fields take the defaults shown. */
 struct kube_client_opts {
 	double qps;             /* requests per second; 1000; < 0 = unlimited */
-	int burst;              /* token bucket size; 2000 */
+	int burst;              /* token bucket size; 20000 */
 	int concurrency;        /* requests in flight per client; 32 */
 	int64_t timeout_ms;     /* per attempt (not watches); 60000 */
 	int max_attempts;       /* per request, first try included; 5 */

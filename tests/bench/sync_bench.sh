@@ -14,7 +14,7 @@
 #        KAIRN_FLAGS="..." (the flags of the main kairn rows, see below)
 #
 # kairn is measured twice on the first apply: with its default client
-# limits (QPS 1000, burst 2000, 32 in flight) and with the limiter lifted
+# limits (QPS 1000, burst 20000, 32 in flight) and with the limiter lifted
 # (KAIRN_FLAGS, default --kube-qps 100000 --kube-burst 100000
 # --kube-concurrency 64), which measures the engine rather than the guard;
 # the flags are printed with the figures. kubectl and kpt run with theirs.
@@ -117,7 +117,7 @@ kpt_prepare() { # kpt_prepare DIR: the ResourceGroup CRD and an inventory for DI
 
 echo "kubesim: ${LATENCY_MS} ms latency per request, HTTP, one server for all tools (reset between them)"
 echo "$("$KAIRN_BIN" version 2>/dev/null | head -n1); kubectl $("$KUBECTL" version --client 2>/dev/null | head -n1 | sed 's/.*: //')$([ "${KPT:-}" = skip ] || echo "; kpt $(kpt version 2>/dev/null)")"
-echo "kairn flags: defaults = --kube-qps 1000 --kube-burst 2000 --kube-concurrency 32; lifted = $KAIRN_FLAGS"
+echo "kairn flags: defaults = --kube-qps 1000 --kube-burst 20000 --kube-concurrency 32; lifted = $KAIRN_FLAGS"
 echo "$(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
 for n in $SIZES; do
 	gen "$n" "$W/objs-$n"
