@@ -63,6 +63,22 @@ static void opts_defaults(struct kube_client_opts *o)
 /* tls-server-name: curl verifies the certificate against the URL's host, so
  * the URL names the tls-server-name and CONNECT_TO sends the connection to
  * the real host and port. */
+/* localhost, 127.0.0.0/8 or ::1: Go's proxy rules never send these
+ * through a proxy, so neither do we. */
+static int host_is_loopback(const char *server)
+{
+	CURLU *u = curl_url();
+	char *host = NULL;
+	int yes = 0;
+
+	if (u && !curl_url_set(u, CURLUPART_URL, server, 0) && !curl_url_get(u, CURLUPART_HOST, &host, 0))
+		yes = strcasecmp(host, "localhost") == 0 || strncmp(host, "127.", 4) == 0 ||
+		      strcmp(host, "[::1]") == 0 || strcmp(host, "::1") == 0;
+	curl_free(host);
+	curl_url_cleanup(u);
+	return yes;
+}
+
 static int base_url_setup(struct kube_client *c, struct kerr *e)
 {
 	CURLU *u = NULL;
@@ -72,6 +88,7 @@ static int base_url_setup(struct kube_client *c, struct kerr *e)
 	size_t n;
 	int rc = 0;
 
+	c->server_is_loopback = host_is_loopback(c->cfg->server);
 	if (!c->cfg->tls_server_name || !c->cfg->tls_server_name[0]) {
 		c->base_url = strdup(c->cfg->server);
 		return c->base_url ? 0 : kerr_set(e, KAIRN_ENOMEM, "out of memory");
@@ -399,7 +416,13 @@ int kube_easy_setup(struct kube_client *c, CURL *h, const struct kube_http *req,
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
 	curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(h, CURLOPT_NOPROXY, "*"); /* kubeconfig proxy-url is not supported */
+	/* Proxies as client-go: the cluster's proxy-url if the kubeconfig has
+	 * one; else HTTPS_PROXY/HTTP_PROXY/NO_PROXY from the environment (curl
+	 * reads them), except for a loopback server, which Go never proxies. */
+	if (k->proxy_url)
+		curl_easy_setopt(h, CURLOPT_PROXY, k->proxy_url);
+	else if (c->server_is_loopback)
+		curl_easy_setopt(h, CURLOPT_NOPROXY, "*");
 	if (c->connect_to)
 		curl_easy_setopt(h, CURLOPT_CONNECT_TO, c->connect_to);
 	if (req->timeout_ms > 0)

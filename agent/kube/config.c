@@ -41,6 +41,7 @@ void kube_config_free(struct kube_config *c)
 		return;
 	free(c->server);
 	free(c->tls_server_name);
+	free(c->proxy_url);
 	free(c->ca_pem);
 	free(c->cert_pem);
 	kube_secret_free(c->key_pem, c->key_pem_len);
@@ -114,6 +115,7 @@ int kube_config_dup(const struct kube_config *s, struct kube_config **out, struc
 		d->insecure_skip_tls_verify = s->insecure_skip_tls_verify;
 		d->in_cluster = s->in_cluster;
 		bad |= kube_strdup_opt(&d->server, s->server) | kube_strdup_opt(&d->tls_server_name, s->tls_server_name);
+		bad |= kube_strdup_opt(&d->proxy_url, s->proxy_url);
 		bad |= dup_blob(&d->ca_pem, &d->ca_pem_len, s->ca_pem, s->ca_pem_len);
 		bad |= dup_blob(&d->cert_pem, &d->cert_pem_len, s->cert_pem, s->cert_pem_len);
 		bad |= dup_blob(&d->key_pem, &d->key_pem_len, s->key_pem, s->key_pem_len);

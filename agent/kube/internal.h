@@ -77,6 +77,7 @@ struct kube_client {
 	struct kube_auth auth;
 	char *user_agent;
 	char *base_url;              /* cfg->server, or with tls-server-name as host */
+	int server_is_loopback;      /* localhost, 127.0.0.0/8 or ::1: never proxied */
 	struct curl_slist *connect_to; /* tls-server-name → the real host */
 
 	pthread_mutex_t mu;       /* pool, slots, stats, rng, discovery */

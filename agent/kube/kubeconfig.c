@@ -221,21 +221,27 @@ static int load_cluster(const struct kc_file *f, const cJSON *cl, const char *na
 			struct kube_config *c, struct kerr *e)
 {
 	char where[300];
-	const char *server, *sni;
+	const char *server, *sni, *proxy;
 	size_t n;
 	int rc;
 
 	snprintf(where, sizeof(where), "clusters[%.200s].cluster", name);
 	if ((rc = get_str(f, cl, "server", where, &server, e)) ||
-	    (rc = get_str(f, cl, "tls-server-name", where, &sni, e)))
+	    (rc = get_str(f, cl, "tls-server-name", where, &sni, e)) ||
+	    (rc = get_str(f, cl, "proxy-url", where, &proxy, e)))
 		return rc;
+	if (proxy && strncmp(proxy, "http://", 7) != 0 && strncmp(proxy, "https://", 8) != 0 &&
+	    strncmp(proxy, "socks5://", 9) != 0)
+		return kerr_set(e, KAIRN_EINVAL, "%s:%d: %s.proxy-url: \"%s\" is not an http, https or "
+				"socks5 URL", f->path, line_of(f, cl), where, proxy);
 	if (!server || !server[0])
 		return kerr_set(e, KAIRN_EINVAL, "%s:%d: %s.server: missing", f->path, line_of(f, cl),
 				where);
 	if (strncmp(server, "https://", 8) != 0 && strncmp(server, "http://", 7) != 0)
 		return kerr_set(e, KAIRN_EINVAL, "%s:%d: %s.server: \"%s\" is not an http(s) URL",
 				f->path, line_of(f, cl), where, server);
-	if (kube_strdup_opt(&c->server, server) || kube_strdup_opt(&c->tls_server_name, sni))
+	if (kube_strdup_opt(&c->server, server) || kube_strdup_opt(&c->tls_server_name, sni) ||
+	    kube_strdup_opt(&c->proxy_url, proxy))
 		return kerr_set(e, KAIRN_ENOMEM, "out of memory");
 	n = strlen(c->server);
 	while (n > 0 && c->server[n - 1] == '/')

@@ -39,6 +39,7 @@ struct kube_exec_config {
 struct kube_config {
 	char *server;          /* "https://host:port", no trailing slash */
 	char *tls_server_name;
+	char *proxy_url;       /* clusters[].cluster.proxy-url, or NULL */
 	int insecure_skip_tls_verify;
 	char *ca_pem;          /* CA bundle, or NULL for the system store */
 	size_t ca_pem_len;

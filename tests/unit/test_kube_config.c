@@ -83,6 +83,23 @@ static void test_kind_client_certificate_data(void **state)
 	kube_config_free(c);
 }
 
+static void test_proxy_url_is_read_and_checked(void **state)
+{
+	struct kube_config_opts o = { .kubeconfig = FX "proxy.yaml" };
+	struct kube_config *c = load_ok(&o);
+	struct kerr e;
+
+	(void)state;
+	assert_string_equal(c->proxy_url, "http://proxy.corp.example:3128");
+	kube_config_free(c);
+	c = NULL;
+	o.context = "bad";
+	assert_int_equal(kube_config_load(&o, &c, &e), KAIRN_EINVAL);
+	assert_null(c);
+	assert_non_null(strstr(e.msg, "proxy.yaml:"));
+	assert_non_null(strstr(e.msg, "proxy-url: \"ftp://proxy.corp.example\" is not an http"));
+}
+
 static void test_token_file_and_ca_file_are_relative_to_kubeconfig(void **state)
 {
 	struct kube_config_opts o = { .kubeconfig = FX "token-file.yaml" };
@@ -240,6 +257,7 @@ int main(void)
 		cmocka_unit_test(test_eks_exec_plugin_v1beta1),
 		cmocka_unit_test(test_gke_auth_plugin_with_cluster_info_and_namespace),
 		cmocka_unit_test(test_kind_client_certificate_data),
+		cmocka_unit_test(test_proxy_url_is_read_and_checked),
 		cmocka_unit_test(test_token_file_and_ca_file_are_relative_to_kubeconfig),
 		cmocka_unit_test(test_named_context_overrides_current),
 		cmocka_unit_test(test_kubeconfig_env_merge_first_file_wins),
