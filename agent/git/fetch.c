@@ -211,6 +211,9 @@ static int fetch_now(const struct git_fetch_job *job, struct kerr *e)
 	fo.prune = GIT_FETCH_PRUNE;
 	fo.update_fetchhead = 0;
 	fo.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE; /* the refspec brings all tags */
+	/* Proxies as git uses them: http.proxy, else HTTPS_PROXY/HTTP_PROXY and
+	 * NO_PROXY from the environment (libgit2's auto mode). */
+	fo.proxy_opts.type = GIT_PROXY_AUTO;
 	if (job->where->kind == GIT_URL_HTTP && job->auth->password) {
 		if (!(auth_header = basic_auth_header(job->auth))) {
 			rc = kerr_set(e, KAIRN_ENOMEM, "out of memory");

@@ -35,7 +35,20 @@ kairn_fetch "$T/out" "$T/err" --repo "$URL" --ref main --path deploy --ca-file "
 expect_ok "fetch after push over https"
 grep -q "replicas: 4" "$(path_of)/app.yaml" || fail "checkout not updated"
 
+# Through an HTTP proxy from the environment (CONNECT; TLS still verified
+# end to end against the private CA), as git does.
+python3 "$KAIRN_SOURCE_DIR/tests/e2e/lib/connect_proxy.py" "$T/proxy.port" "$T/proxy.log" >"$T/proxy.out" 2>&1 &
+GIT_SERVER_PIDS+=($!)
+for _ in $(seq 1 100); do [ -s "$T/proxy.port" ] && break; sleep 0.05; done
+push_commit "$T/srv/app" "replicas: 5"
+HTTPS_PROXY="http://127.0.0.1:$(cat "$T/proxy.port")" \
+	kairn_fetch "$T/out" "$T/err" --repo "$URL" --ref main --path deploy --ca-file "$T/good-ca.pem" "${AUTH[@]}"
+expect_ok "fetch through HTTPS_PROXY"
+grep -q "^CONNECT 127.0.0.1:$HTTP_PORT\$" "$T/proxy.log" || fail "the fetch did not go through the proxy: $(cat "$T/proxy.log" 2>/dev/null)"
+grep -q "replicas: 5" "$(path_of)/app.yaml" || fail "checkout through the proxy not updated"
+
 kill "${GIT_SERVER_PIDS[-1]}"; wait "${GIT_SERVER_PIDS[-1]}" 2>/dev/null || true
+kill "${GIT_SERVER_PIDS[-2]}"; wait "${GIT_SERVER_PIDS[-2]}" 2>/dev/null || true
 start_http_backend "$T/srv" x-access-token "$TOKEN" --tls-cert "$T/named.pem" --tls-key "$T/named.key"
 URL="https://127.0.0.1:$HTTP_PORT/git/app.git"
 kairn_fetch "$T/out" "$T/err" --repo "$URL" --ref main --ca-file "$T/named-ca.pem" "${AUTH[@]}"

@@ -18,49 +18,7 @@ kubesim_start --tls --token "$TOKEN"
 W=$KUBESIM_DIR
 CA_DATA=$(sed -n 's/^ *certificate-authority-data: *//p' "$KUBESIM_KUBECONFIG" | head -n1 | tr -d '"')
 
-python3 - "$W/proxy.port" "$W/proxy.log" >"$W/proxy.out" 2>&1 <<'PY' &
-import socket, socketserver, sys, threading
-port_file, log_file = sys.argv[1], sys.argv[2]
-class Tunnel(socketserver.StreamRequestHandler):
-    def handle(self):
-        line = self.rfile.readline().decode("latin-1").split()
-        while self.rfile.readline() not in (b"\r\n", b"\n", b""):
-            pass
-        if len(line) < 2 or line[0] != "CONNECT":
-            self.wfile.write(b"HTTP/1.1 405 Method Not Allowed\r\n\r\n")
-            return
-        host, port = line[1].rsplit(":", 1)
-        with open(log_file, "a") as f:
-            f.write("CONNECT %s:%s\n" % (host, port))
-        try:
-            up = socket.create_connection(("127.0.0.1" if host == "kubesim.test" else host, int(port)))
-        except OSError:
-            self.wfile.write(b"HTTP/1.1 502 Bad Gateway\r\n\r\n")
-            return
-        self.wfile.write(b"HTTP/1.1 200 Connection established\r\n\r\n")
-        self.wfile.flush()
-        def pump(a, b):
-            try:
-                while (d := a.recv(65536)):
-                    b.sendall(d)
-            except OSError:
-                pass
-            finally:
-                try: b.shutdown(socket.SHUT_WR)
-                except OSError: pass
-        t = threading.Thread(target=pump, args=(up, self.connection), daemon=True)
-        t.start()
-        pump(self.connection, up)
-        t.join()
-        up.close()
-class Server(socketserver.ThreadingTCPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-srv = Server(("127.0.0.1", 0), Tunnel)
-open(port_file + ".tmp", "w").write(str(srv.server_address[1]))
-import os; os.rename(port_file + ".tmp", port_file)
-srv.serve_forever()
-PY
+python3 "$KAIRN_SOURCE_DIR/tests/e2e/lib/connect_proxy.py" "$W/proxy.port" "$W/proxy.log" >"$W/proxy.out" 2>&1 &
 PROXY_PID=$!
 kubesim_on_exit "kill $PROXY_PID 2>/dev/null"
 for _ in $(seq 1 100); do [ -s "$W/proxy.port" ] && break; sleep 0.05; done
