@@ -48,7 +48,7 @@ struct kube_client_opts {
 	int burst;              /* token bucket size; 20000 */
 	int concurrency;        /* requests in flight per client; 32 */
 	int64_t timeout_ms;     /* per attempt (not watches); 60000 */
-	int max_attempts;       /* per request, first try included; 5 */
+	int max_attempts;       /* per request, first try included; 8 */
 	int64_t backoff_base_ms;/* first retry delay; 200 */
 	int64_t backoff_max_ms; /* cap on a retry delay (and on Retry-After); 30000 */
 	const char *user_agent; /* "kairn/<version>" */

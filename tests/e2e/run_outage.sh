@@ -32,8 +32,9 @@ wait_for 10 cm_is default cm1 v1 || fail "not synced after the repository appear
 kubesim_curl /kubesim/faults -X POST -H 'Content-Type: application/json' -d '{"type":"500"}' >/dev/null
 kubesim_curl /kubesim/faults -X POST -H 'Content-Type: application/json' -d '{"type":"drop"}' >/dev/null
 fails_before=$(grep -c "sync git failed" "$RUN_LOG_a" || true)
-# a sync fails once its requests exhausted their retries (5 attempts, backoff)
-wait_for 20 log_count_gt "sync git failed" "$fails_before" ||
+# a sync fails once its requests exhausted their retries (8 attempts, backoff
+# 0.2 s doubling: ~25 s)
+wait_for 60 log_count_gt "sync git failed" "$fails_before" ||
 	fail "no sync failed during the API outage: the fault did not bite"
 kill -0 "$RUN_PID_a" || fail "kairn run died during the API outage"
 kubesim_curl /kubesim/faults -X DELETE >/dev/null
