@@ -10,31 +10,11 @@ sync_env_init --job-duration-ms 100
 hooks_repo_init
 KAIRN_SOURCE_NAME=phases
 
-# job NAME PHASE [extra annotation lines]
+# job NAME PHASE [extra annotation lines]: a hook Job in namespace hk,
+# as the next document of a multi-document file
 job() {
-	local name=$1 phase=$2
-	shift 2
-	cat <<EOF
----
-apiVersion: batch/v1
-kind: Job
-metadata:
-  name: $name
-  namespace: hk
-  annotations:
-    kairn.dev/hook: $phase
-EOF
-	local a
-	for a in "$@"; do echo "    $a"; done
-	cat <<EOF
-spec:
-  template:
-    spec:
-      restartPolicy: Never
-      containers:
-        - name: run
-          image: registry.example.com/tool:1
-EOF
+	echo "---"
+	hook_job hk "$@"
 }
 cat >"$REPO/app.yaml" <<'EOF'
 apiVersion: v1

@@ -18,23 +18,7 @@ metadata:
 data:
   v: "1"
 EOF
-cat >"$REPO/hook-slow.yaml" <<'EOF'
-apiVersion: batch/v1
-kind: Job
-metadata:
-  name: slow
-  namespace: default
-  annotations:
-    kairn.dev/hook: pre-sync
-    kairn.dev/hook-timeout: 1500ms
-spec:
-  template:
-    spec:
-      restartPolicy: Never
-      containers:
-        - name: run
-          image: registry.example.com/tool:1
-EOF
+hook_job default slow pre-sync "kairn.dev/hook-timeout: 1500ms" >"$REPO/hook-slow.yaml"
 repo_commit "a hook that never finishes"
 start=$(date +%s%N)
 kairn_sync

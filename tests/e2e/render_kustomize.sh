@@ -8,12 +8,8 @@
 # says what to install. Exits 77 without kubectl 1.33.
 set -euo pipefail
 : "${KAIRN_BIN:?}" "${KUBESIM_BIN:?}" "${KAIRN_SOURCE_DIR:?}"
-KUBECTL=${KUBECTL:-/usr/lib/google-cloud-sdk/bin/kubectl.1.33}
-if [ ! -x "$KUBECTL" ]; then
-  echo "SKIP: $KUBECTL not installed" >&2
-  exit 77
-fi
 . "$KAIRN_SOURCE_DIR/tests/e2e/lib/kubesim.sh"
+kubectl_or_skip
 kubesim_start --quiet
 W=$KUBESIM_DIR
 fail() { echo "FAIL: $*" >&2; exit 1; }

@@ -30,12 +30,8 @@
 # Needs kubectl 1.33 (KUBECTL overrides); exits 77 (skip) when it is absent.
 set -euo pipefail
 : "${KAIRN_BIN:?}" "${KUBESIM_BIN:?}" "${KAIRN_SOURCE_DIR:?}" "${KAIRN_SHARED_DIR:?}"
-KUBECTL=${KUBECTL:-/usr/lib/google-cloud-sdk/bin/kubectl.1.33}
-if [ ! -x "$KUBECTL" ]; then
-  echo "SKIP: $KUBECTL not installed (the oracle)" >&2
-  exit 77
-fi
 . "$KAIRN_SOURCE_DIR/tests/e2e/lib/kubesim.sh"
+kubectl_or_skip "the oracle"
 kubesim_start --quiet
 W=$KUBESIM_DIR
 fail() { echo "FAIL: $*" >&2; exit 1; }

@@ -95,3 +95,29 @@ lt() {
 json_get() {
 	python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"
 }
+
+# hook_job NAMESPACE NAME PHASE [extra annotation lines]: a kairn.dev/hook
+# Job manifest on stdout (one document, no "---").
+hook_job() {
+	local ns=$1 name=$2 phase=$3 a
+	shift 3
+	cat <<EOF
+apiVersion: batch/v1
+kind: Job
+metadata:
+  name: $name
+  namespace: $ns
+  annotations:
+    kairn.dev/hook: $phase
+EOF
+	for a in "$@"; do echo "    $a"; done
+	cat <<EOF
+spec:
+  template:
+    spec:
+      restartPolicy: Never
+      containers:
+        - name: run
+          image: registry.example.com/tool:1
+EOF
+}

@@ -37,6 +37,16 @@ _ks_cleanup() {
 trap _ks_cleanup EXIT
 trap 'exit 130' INT TERM
 
+# kubectl_or_skip [WHAT]: KUBECTL (default kubectl 1.33) must run, else the
+# test is skipped (exit 77) saying so.
+kubectl_or_skip() {
+	KUBECTL=${KUBECTL:-/usr/lib/google-cloud-sdk/bin/kubectl.1.33}
+	if [ ! -x "$KUBECTL" ]; then
+		echo "SKIP: $KUBECTL not installed${1:+ ($1)}" >&2
+		exit 77
+	fi
+}
+
 kubesim_on_exit() {
 	_KS_ON_EXIT+=("$1")
 }
