@@ -15,6 +15,14 @@ if command -v promtool >/dev/null 2>&1; then
 fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-(cd "$tmp" && apt-get download prometheus >/dev/null)
+# apt-get download needs the package lists: a machine whose packages were all
+# preinstalled may have none (Docker images drop them), so update once.
+if ! (cd "$tmp" && apt-get download prometheus >/dev/null 2>&1); then
+	SUDO=""
+	[ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null && SUDO=sudo
+	echo "==> promtool: refreshing the package lists (apt-get update)"
+	$SUDO apt-get update -qq
+	(cd "$tmp" && apt-get download prometheus >/dev/null)
+fi
 dpkg-deb --fsys-tarfile "$tmp"/prometheus_*.deb | tar -x -C "$tmp" ./usr/bin/promtool
 install -m 0755 "$tmp/usr/bin/promtool" "$dest/promtool"
